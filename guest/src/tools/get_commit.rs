@@ -1,0 +1,142 @@
+//! `get_commit`: one commit with its diffstat against its first parent.
+
+use super::{Ctx, repo_path};
+use crate::api::{Commit as ApiCommit, Diffstat, Page};
+use crate::bindings::{CommitDetail, FileChange, ToolError};
+use crate::client::{ApiGet, decode_json};
+use crate::encoding::{percent_encode, query_param};
+use crate::error::{Endpoint, ToolResult};
+use crate::validate;
+
+/// Diffstat entries per page (Bitbucket allows up to 5000).
+const DIFFSTAT_PAGELEN: u32 = 1000;
+/// At most this many diffstat pages are read.
+const MAX_DIFFSTAT_PAGES: u32 = 10;
+
+/// Runs the tool.
+pub fn run(ctx: &Ctx, repo: Option<String>, commit: String) -> ToolResult<CommitDetail> {
+    let repo = ctx.repo(repo.as_deref())?;
+    let hash = validate::commit_hash(commit.trim())?;
+    if ctx.config().scope.branch_regex.is_some() {
+        return Err(ToolError::out_of_scope(
+            "get_commit is not available while the connection is restricted to certain branches: \
+             a commit cannot be checked against the branch scope yet. Use list_commits on an \
+             allowed branch instead.",
+        ));
+    }
+    let endpoint = Endpoint::Revision {
+        what: format!("commit `{hash}` in {}", repo.full_name()),
+    };
+    let diffstat = |page: u32| {
+        ApiGet::new(
+            repo_path(&repo, &format!("/diffstat/{}", percent_encode(&hash))),
+            endpoint.clone(),
+        )
+        .param("pagelen", DIFFSTAT_PAGELEN)
+        .param_opt("page", (page > 1).then_some(page))
+    };
+    // The commit and its diffstat are independent: one round trip for both.
+    let mut answers = ctx
+        .client
+        .get_all(&[
+            ApiGet::new(
+                repo_path(&repo, &format!("/commit/{}", percent_encode(&hash))),
+                endpoint.clone(),
+            ),
+            diffstat(1),
+        ])
+        .into_iter();
+    let commit: ApiCommit = decode_json(&answers.next().expect("commit")?)?;
+    let mut stats: Page<Diffstat> = decode_json(&answers.next().expect("diffstat")?)?;
+    let mut entries = std::mem::take(&mut stats.values);
+    let mut page = 1;
+    while let Some(next) = stats.next.take() {
+        page = query_param(&next, "page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(page + 1);
+        if page > MAX_DIFFSTAT_PAGES {
+            break;
+        }
+        stats = ctx.client.get_json(diffstat(page))?;
+        entries.append(&mut stats.values);
+    }
+
+    let files: Vec<FileChange> = entries
+        .into_iter()
+        .map(|d| {
+            let old = d.old.map(|p| p.path);
+            let new = d.new.map(|p| p.path);
+            FileChange {
+                path: new.clone().or_else(|| old.clone()).unwrap_or_default(),
+                old_path: if new.is_none() || old != new {
+                    old
+                } else {
+                    None
+                },
+                status: d.status,
+                lines_added: d.lines_added,
+                lines_removed: d.lines_removed,
+            }
+        })
+        .collect();
+    Ok(CommitDetail {
+        lines_added: files.iter().map(|f| f.lines_added).sum(),
+        lines_removed: files.iter().map(|f| f.lines_removed).sum(),
+        files,
+        author: commit.author.text(),
+        date: commit.date.unwrap_or_default(),
+        message: commit.message.unwrap_or_default(),
+        parents: commit.parents.into_iter().map(|p| p.hash).collect(),
+        hash: commit.hash,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::ErrorKind;
+    use crate::tools::testing::{Scripted, config};
+
+    #[test]
+    fn combines_commit_and_diffstat() {
+        let t = Scripted::default()
+            .route(
+                "/repositories/acme/widgets/commit/251fce29",
+                200,
+                r#"{"type": "commit", "hash": "251fce291f086cdde68ae2a896148abb5b58033e", "date": "2025-04-26T09:50:59+00:00",
+                   "author": {"raw": "N <n@a.com>"}, "message": "m", "parents": [{"hash": "2674e72983786424571e0c8fc5ac8eca17e0583f"}]}"#,
+            )
+            .route(
+                "/repositories/acme/widgets/diffstat/251fce29",
+                200,
+                r#"{"pagelen": 500, "page": 1, "size": 3, "values": [
+                  {"type": "diffstat", "status": "modified", "lines_added": 3, "lines_removed": 1, "old": {"path": "a"}, "new": {"path": "a"}},
+                  {"type": "diffstat", "status": "renamed", "lines_added": 0, "lines_removed": 0, "old": {"path": "b"}, "new": {"path": "c"}},
+                  {"type": "diffstat", "status": "removed", "lines_added": 0, "lines_removed": 7, "old": {"path": "d"}, "new": null}]}"#,
+            );
+        let c = config();
+        let out = run(&Ctx::new(&c, &t), Some("widgets".into()), "251FCE29".into()).unwrap();
+        assert_eq!(out.hash, "251fce291f086cdde68ae2a896148abb5b58033e");
+        assert_eq!(out.parents, ["2674e72983786424571e0c8fc5ac8eca17e0583f"]);
+        assert_eq!((out.lines_added, out.lines_removed), (3, 8));
+        assert_eq!(out.files[0].old_path, None);
+        assert_eq!(
+            (out.files[1].path.as_str(), out.files[1].old_path.as_deref()),
+            ("c", Some("b"))
+        );
+        assert_eq!(
+            (out.files[2].path.as_str(), out.files[2].old_path.as_deref()),
+            ("d", Some("d"))
+        );
+        assert_eq!(t.sent().len(), 2);
+    }
+
+    #[test]
+    fn bad_hash_sends_nothing() {
+        let t = Scripted::default();
+        let c = config();
+        let e = run(&Ctx::new(&c, &t), Some("widgets".into()), "main".into()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInput);
+        assert!(t.sent().is_empty());
+    }
+}

@@ -1,0 +1,101 @@
+//! `list_commits`: commits reachable from a branch, newest first, optionally touching a path.
+
+use super::{Ctx, iterator_cursor, iterator_token, repo_path};
+use crate::api::{Commit as ApiCommit, Page};
+use crate::bindings::{Commit, CommitPage};
+use crate::client::ApiGet;
+use crate::encoding::percent_encode;
+use crate::error::{Endpoint, ToolResult};
+use crate::validate;
+
+const TOOL: &str = "list_commits";
+
+/// Runs the tool.
+pub fn run(
+    ctx: &Ctx,
+    repo: Option<String>,
+    branch: Option<String>,
+    path: Option<String>,
+    limit: Option<u32>,
+    page: Option<String>,
+) -> ToolResult<CommitPage> {
+    let repo = ctx.repo(repo.as_deref())?;
+    let path = path
+        .map(|p| validate::repo_path(&p, "path"))
+        .transpose()?
+        .filter(|p| !p.is_empty());
+    let limit = validate::limit(limit)?;
+    let token = iterator_token(page.as_deref(), TOOL, &repo.full_name())?;
+    let revision = ctx.revision(&repo, branch.as_deref())?;
+
+    let page: Page<ApiCommit> = ctx.client.get_json(
+        ApiGet::new(
+            repo_path(
+                &repo,
+                &format!("/commits/{}", percent_encode(&revision.rev)),
+            ),
+            Endpoint::Revision {
+                what: format!(
+                    "branch or commit `{}` of {}",
+                    revision.name,
+                    repo.full_name()
+                ),
+            },
+        )
+        .param("pagelen", limit)
+        .param_opt("path", path)
+        .param_opt("page", token),
+    )?;
+    Ok(CommitPage {
+        commits: page.values.into_iter().map(convert).collect(),
+        next_page: iterator_cursor(page.next.as_deref(), TOOL, &repo.full_name()),
+    })
+}
+
+/// The listed form of a commit.
+pub fn convert(c: ApiCommit) -> Commit {
+    Commit {
+        author: c.author.text(),
+        hash: c.hash,
+        date: c.date.unwrap_or_default(),
+        message: c.message.unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::testing::{Scripted, config};
+
+    #[test]
+    fn lists_commits_of_a_branch_touching_a_path() {
+        let t = Scripted::default().route(
+            "/repositories/acme/widgets/commits/develop",
+            200,
+            r#"{"pagelen": 1, "values": [{"type": "commit", "hash": "251fce291f086cdde68ae2a896148abb5b58033e",
+                "date": "2025-04-26T09:50:59+00:00", "author": {"type": "author", "raw": "Nik <n@acme.com>"},
+                "message": "Fix it\n\nbody\n"}],
+                "next": "http://bb.test/2.0/repositories/acme/widgets/commits/develop?pagelen=1&path=src&page=d3f1"}"#,
+        );
+        let c = config();
+        let out = run(
+            &Ctx::new(&c, &t),
+            Some("widgets".into()),
+            Some("develop".into()),
+            Some("src/".into()),
+            Some(1),
+            None,
+        )
+        .unwrap();
+        assert_eq!(out.commits.len(), 1);
+        assert_eq!(out.commits[0].author, "Nik <n@acme.com>");
+        assert_eq!(out.commits[0].message, "Fix it\n\nbody\n");
+        assert_eq!(
+            t.sent(),
+            ["/repositories/acme/widgets/commits/develop?pagelen=1&path=src"]
+        );
+        let cursor =
+            crate::cursor::Cursor::decode(&out.next_page.unwrap(), TOOL, "acme/widgets").unwrap();
+        assert_eq!(cursor.page, "d3f1");
+    }
+}

@@ -1,0 +1,235 @@
+//! `list_pipelines`: pipeline runs, newest first, by branch and status.
+
+use super::{Ctx, NumberedListing, repo_path};
+use crate::api::Pipeline as ApiPipeline;
+use crate::bindings::{Pipeline, PipelinePage, ToolError};
+use crate::client::ApiGet;
+use crate::error::{Endpoint, ToolResult};
+use crate::validate::{self, shorten};
+
+const TOOL: &str = "list_pipelines";
+
+/// The statuses a caller may filter by, and the Pipelines service's filter word for each
+/// (REFERENCE §15: the filter vocabulary differs from the state vocabulary).
+pub const STATUSES: [(&str, &str); 7] = [
+    ("PENDING", "PENDING"),
+    ("IN_PROGRESS", "BUILDING"),
+    ("SUCCESSFUL", "PASSED"),
+    ("FAILED", "FAILED"),
+    ("ERROR", "ERROR"),
+    ("STOPPED", "STOPPED"),
+    ("PAUSED", "PAUSED"),
+];
+
+/// Runs the tool.
+pub fn run(
+    ctx: &Ctx,
+    repo: Option<String>,
+    branch: Option<String>,
+    status: Option<String>,
+    limit: Option<u32>,
+    page: Option<String>,
+) -> ToolResult<PipelinePage> {
+    let repo = ctx.repo(repo.as_deref())?;
+    let limit = validate::limit(limit)?;
+    let status =
+        status
+            .map(|s| {
+                let upper = s.trim().to_ascii_uppercase();
+                STATUSES.iter().find(|(name, _)| *name == upper).copied().ok_or_else(|| {
+                ToolError::invalid_input(format!(
+                    "`status` `{}` is not a pipeline status: use one of PENDING, IN_PROGRESS, \
+                     SUCCESSFUL, FAILED, ERROR, STOPPED, PAUSED.",
+                    shorten(&s)
+                ))
+            })
+            })
+            .transpose()?;
+    let branch = branch
+        .map(|b| b.trim().to_owned())
+        .filter(|b| !b.is_empty());
+    let scope = &ctx.config().scope;
+    if let Some(name) = &branch {
+        scope.check_branch(name)?;
+    }
+    let listing = NumberedListing {
+        tool: TOOL,
+        scope: repo.full_name(),
+        max_pagelen: 100,
+        request: |page, pagelen| {
+            // The Pipelines service takes plain query parameters, not BBQL, and lists oldest
+            // first unless told otherwise (REFERENCE §15).
+            ApiGet::new(
+                repo_path(&repo, "/pipelines"),
+                Endpoint::Pipelines {
+                    repo: repo.full_name(),
+                },
+            )
+            .param("sort", "-created_on")
+            .param("pagelen", pagelen)
+            .param("page", page)
+            .param_opt("target.branch", branch.clone())
+            .param_opt("status", status.map(|(_, filter)| filter))
+        },
+    };
+    let (runs, next_page) =
+        listing.collect(&ctx.client, page.as_deref(), limit, |p: &ApiPipeline| {
+            let shown = convert_ref(p);
+            let branch_ok = match &shown {
+                Some(name) => scope.branch_allowed(name),
+                None => scope.branch_regex.is_none(),
+            };
+            // The filter mapping is not documented; check the answer too.
+            branch_ok && status.is_none_or(|(name, _)| status_of(p) == name)
+        })?;
+    Ok(PipelinePage {
+        pipelines: runs.into_iter().map(convert).collect(),
+        next_page,
+    })
+}
+
+/// The branch or tag a run is on (for pull-request runs, the source branch).
+fn convert_ref(p: &ApiPipeline) -> Option<String> {
+    p.target
+        .ref_name
+        .clone()
+        .or_else(|| p.target.source.clone())
+        .filter(|n| !n.is_empty())
+}
+
+/// The caller-facing status of a run: the result of a completed run, `PAUSED` for a run
+/// waiting on a manual step, else the state name.
+fn status_of(p: &ApiPipeline) -> &str {
+    if let Some(result) = &p.state.result {
+        return &result.name;
+    }
+    match &p.state.stage {
+        Some(stage) if stage.name == "PAUSED" => "PAUSED",
+        _ => &p.state.name,
+    }
+}
+
+fn state_of(p: &ApiPipeline) -> String {
+    match &p.state.stage {
+        Some(stage) if stage.name == "PAUSED" => "PAUSED".into(),
+        _ => p.state.name.clone(),
+    }
+}
+
+fn convert(p: ApiPipeline) -> Pipeline {
+    Pipeline {
+        branch: convert_ref(&p),
+        state: state_of(&p),
+        result: p.state.result.as_ref().map(|r| r.name.clone()),
+        commit: p
+            .target
+            .commit
+            .as_ref()
+            .map(|c| c.hash.clone())
+            .filter(|h| !h.is_empty()),
+        trigger: p.trigger.map(|t| t.name).unwrap_or_default(),
+        creator: p.creator.map(|c| c.name()).filter(|n| !n.is_empty()),
+        uuid: p.uuid,
+        build_number: p.build_number,
+        created_on: p.created_on.unwrap_or_default(),
+        completed_on: p.completed_on,
+        duration_seconds: p.duration_in_seconds,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::ErrorKind;
+    use crate::tools::testing::{Scripted, config};
+
+    const RUNS: &str = r#"{"page": 1, "pagelen": 10, "size": 2, "values": [
+      {"type": "pipeline", "uuid": "{b}", "build_number": 26,
+       "state": {"name": "IN_PROGRESS", "type": "pipeline_state_in_progress", "stage": {"name": "PAUSED", "type": "pipeline_state_in_progress_paused"}},
+       "target": {"type": "pipeline_ref_target", "ref_type": "branch", "ref_name": "main", "commit": {"hash": "30c1"}},
+       "trigger": {"name": "MANUAL"}, "creator": {"display_name": "Ann"}, "created_on": "2020-11-03T22:14:50.671Z"},
+      {"type": "pipeline", "uuid": "{a}", "build_number": 25,
+       "state": {"name": "COMPLETED", "result": {"name": "STOPPED"}},
+       "target": {"type": "pipeline_ref_target", "ref_name": "main"}, "trigger": {"name": "PUSH"},
+       "created_on": "2020-11-03T22:14:50.671Z", "completed_on": "2020-11-03T22:14:53.173Z", "duration_in_seconds": 3}]}"#;
+
+    #[test]
+    fn maps_runs_newest_first() {
+        let t = Scripted::default().route("/repositories/acme/widgets/pipelines", 200, RUNS);
+        let c = config();
+        let out = run(
+            &Ctx::new(&c, &t),
+            Some("widgets".into()),
+            Some("main".into()),
+            None,
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(out.pipelines.len(), 2);
+        assert_eq!(
+            (
+                out.pipelines[0].state.as_str(),
+                out.pipelines[0].result.as_deref()
+            ),
+            ("PAUSED", None)
+        );
+        assert_eq!(
+            (
+                out.pipelines[1].state.as_str(),
+                out.pipelines[1].result.as_deref()
+            ),
+            ("COMPLETED", Some("STOPPED"))
+        );
+        assert_eq!(out.pipelines[1].duration_seconds, Some(3));
+        assert_eq!(out.pipelines[0].branch.as_deref(), Some("main"));
+        assert!(t.sent()[0].starts_with("/repositories/acme/widgets/pipelines?sort=-created_on&pagelen=30&page=1&target.branch=main"));
+    }
+
+    #[test]
+    fn status_filter_uses_the_service_vocabulary_and_checks_answers() {
+        let t = Scripted::default().route("/repositories/acme/widgets/pipelines", 200, RUNS);
+        let c = config();
+        let out = run(
+            &Ctx::new(&c, &t),
+            Some("widgets".into()),
+            None,
+            Some("stopped".into()),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(out.pipelines.len(), 1);
+        assert!(t.sent()[0].contains("status=STOPPED"));
+        let e = run(
+            &Ctx::new(&c, &t),
+            Some("widgets".into()),
+            None,
+            Some("DONE".into()),
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn disabled_pipelines_are_pipelines_unavailable() {
+        let t = Scripted::default().route(
+            "/repositories/acme/widgets/pipelines",
+            404,
+            r#"{"type": "error", "error": {"message": "Not found"}}"#,
+        );
+        let c = config();
+        let e = run(
+            &Ctx::new(&c, &t),
+            Some("widgets".into()),
+            None,
+            None,
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::PipelinesUnavailable);
+    }
+}

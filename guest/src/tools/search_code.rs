@@ -1,0 +1,174 @@
+//! `search_code`: Bitbucket code search over the workspace, or one repository.
+
+use super::{Ctx, NumberedListing};
+use crate::api::SearchResult;
+use crate::bindings::{SearchHit, SearchMatch, SearchResults};
+use crate::client::ApiGet;
+use crate::encoding::percent_encode;
+use crate::error::{Endpoint, ToolResult};
+use crate::validate;
+
+const TOOL: &str = "search_code";
+
+/// Runs the tool.
+pub fn run(
+    ctx: &Ctx,
+    query: String,
+    repo: Option<String>,
+    limit: Option<u32>,
+    page: Option<String>,
+) -> ToolResult<SearchResults> {
+    let query = validate::search_query(&query)?;
+    let limit = validate::limit(limit)?;
+    let config = ctx.config();
+    let scope = &config.scope;
+    // A named repository, or the one the scope restricts to, narrows the search itself.
+    let repo = match repo.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(name) => Some(ctx.repo(Some(name))?),
+        None => scope.repository.clone(),
+    };
+    let search_query = match &repo {
+        Some(r) => format!("{query} repo:{}", r.slug),
+        None => query,
+    };
+    let workspace = config.workspace.clone();
+    let cursor_scope = repo
+        .as_ref()
+        .map_or_else(|| workspace.clone(), |r| r.full_name());
+    let listing = NumberedListing {
+        tool: TOOL,
+        scope: cursor_scope,
+        max_pagelen: 100,
+        request: |page, pagelen| {
+            ApiGet::new(
+                format!("/workspaces/{}/search/code", percent_encode(&workspace)),
+                Endpoint::Search,
+            )
+            .param("search_query", &search_query)
+            .param("page", page)
+            .param("pagelen", pagelen)
+            .param("fields", "+values.file.commit.repository")
+        },
+    };
+    let (hits, next_page) =
+        listing.collect(&ctx.client, page.as_deref(), limit, |hit: &SearchResult| {
+            // Code search is workspace-wide: drop hits from repositories outside the scope.
+            repository_of(hit).is_some_and(|full_name| {
+                scope.full_name_allowed(&full_name)
+                    && repo
+                        .as_ref()
+                        .is_none_or(|r| r.full_name().eq_ignore_ascii_case(&full_name))
+            })
+        })?;
+    Ok(SearchResults {
+        results: hits
+            .into_iter()
+            .map(|hit| SearchHit {
+                repo: repository_of(&hit).unwrap_or_default(),
+                matches: hit
+                    .content_matches
+                    .iter()
+                    .flat_map(|block| &block.lines)
+                    .filter(|line| line.segments.iter().any(|s| s.is_match))
+                    .map(|line| SearchMatch {
+                        line: line.line,
+                        text: line.segments.iter().map(|s| s.text.as_str()).collect(),
+                    })
+                    .collect(),
+                path: hit.file.path,
+            })
+            .collect(),
+        next_page,
+    })
+}
+
+/// The `workspace/slug` of a hit: from the repository asked for with `fields`, else from the
+/// file's `self` link (`…/repositories/{ws}/{slug}/src/…`).
+fn repository_of(hit: &SearchResult) -> Option<String> {
+    let from_commit = hit
+        .file
+        .commit
+        .as_ref()
+        .and_then(|c| c.repository.as_ref())
+        .map(|r| r.full_name.clone())
+        .filter(|n| n.contains('/'));
+    from_commit.or_else(|| {
+        let href = &hit.file.links.self_.as_ref()?.href;
+        let rest = href.split("/repositories/").nth(1)?;
+        let mut parts = rest.split('/');
+        Some(format!("{}/{}", parts.next()?, parts.next()?))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::ErrorKind;
+    use crate::tools::testing::{Scripted, config, config_with};
+
+    const HITS: &str = r#"{"size": 2, "page": 1, "pagelen": 10, "query_substituted": false, "values": [
+      {"type": "code_search_result", "content_match_count": 1,
+       "content_matches": [{"lines": [
+          {"line": 2, "segments": []},
+          {"line": 3, "segments": [{"text": "def "}, {"text": "foo", "match": true}, {"text": "():"}]},
+          {"line": 4, "segments": [{"text": "    pass"}]}]}],
+       "path_matches": [], "file": {"path": "src/foo.py", "type": "commit_file",
+         "commit": {"type": "commit", "hash": "ad69", "repository": {"type": "repository", "full_name": "acme/legacy-app", "name": "legacy-app"}},
+         "links": {"self": {"href": "http://bb.test/2.0/repositories/acme/legacy-app/src/ad69/src/foo.py"}}}},
+      {"type": "code_search_result", "content_matches": [{"lines": [{"line": 9, "segments": [{"text": "foo", "match": true}]}]}],
+       "file": {"path": "x.rs", "links": {"self": {"href": "http://bb.test/2.0/repositories/acme/secret-infra/src/1/x.rs"}}}}]}"#;
+
+    #[test]
+    fn returns_matching_lines_with_repositories() {
+        let t = Scripted::default().route("/workspaces/acme/search/code", 200, HITS);
+        let c = config();
+        let out = run(&Ctx::new(&c, &t), "foo".into(), None, None, None).unwrap();
+        assert_eq!(out.results.len(), 2);
+        assert_eq!(out.results[0].repo, "acme/legacy-app");
+        assert_eq!(out.results[0].matches.len(), 1);
+        assert_eq!(
+            (
+                out.results[0].matches[0].line,
+                out.results[0].matches[0].text.as_str()
+            ),
+            (3, "def foo():")
+        );
+        assert_eq!(out.results[1].repo, "acme/secret-infra");
+        assert!(out.next_page.is_none());
+        assert!(
+            t.sent()[0].contains("fields=%2Bvalues.file.commit.repository"),
+            "{}",
+            t.sent()[0]
+        );
+    }
+
+    #[test]
+    fn scope_narrows_the_query_and_filters_hits() {
+        let t = Scripted::default().route("/workspaces/acme/search/code", 200, HITS);
+        let c = config_with(&[("BITBUCKET_REPOSITORY", "acme/legacy-app")]);
+        let out = run(&Ctx::new(&c, &t), "foo".into(), None, None, None).unwrap();
+        assert_eq!(out.results.len(), 1);
+        assert!(
+            t.sent()[0].contains("search_query=foo%20repo%3Alegacy-app"),
+            "{}",
+            t.sent()[0]
+        );
+        let e = run(
+            &Ctx::new(&c, &t),
+            "foo".into(),
+            Some("secret-infra".into()),
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::OutOfScope);
+    }
+
+    #[test]
+    fn search_not_enabled_is_search_unavailable() {
+        let t = Scripted::default().route("/workspaces/acme/search/code", 404, r#"{"type": "error", "error": {"message": "Search is not enabled for the requested workspace, navigate to https://bitbucket.org/search to turn it on"}}"#);
+        let c = config();
+        let e = run(&Ctx::new(&c, &t), "foo".into(), None, None, None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::SearchUnavailable);
+    }
+}
