@@ -2,7 +2,7 @@
 
 use super::{Ctx, repo_path};
 use crate::api::{Commit as ApiCommit, Diffstat, Page};
-use crate::bindings::{CommitDetail, FileChange, ToolError};
+use crate::bindings::{CommitDetail, FileChange};
 use crate::client::{ApiGet, decode_json};
 use crate::encoding::{percent_encode, query_param};
 use crate::error::{Endpoint, ToolResult};
@@ -17,13 +17,8 @@ const MAX_DIFFSTAT_PAGES: u32 = 10;
 pub fn run(ctx: &Ctx, repo: Option<String>, commit: String) -> ToolResult<CommitDetail> {
     let repo = ctx.repo(repo.as_deref())?;
     let hash = validate::commit_hash(commit.trim())?;
-    if ctx.config().scope.branch_regex.is_some() {
-        return Err(ToolError::out_of_scope(
-            "get_commit is not available while the connection is restricted to certain branches: \
-             a commit cannot be checked against the branch scope yet. Use list_commits on an \
-             allowed branch instead.",
-        ));
-    }
+    // Under a branch pattern, only commits on allowed branches may be read.
+    ctx.check_commit_in_scope(&repo, &hash)?;
     let endpoint = Endpoint::Revision {
         what: format!("commit `{hash}` in {}", repo.full_name()),
     };
@@ -129,6 +124,54 @@ mod tests {
             ("d", Some("d"))
         );
         assert_eq!(t.sent().len(), 2);
+    }
+
+    const BRANCHES: &str = r#"{"pagelen": 100, "values": [{"name": "main"}, {"name": "develop"}, {"name": "release/1"}]}"#;
+
+    #[test]
+    fn under_a_branch_pattern_a_commit_must_be_on_an_allowed_branch() {
+        let c =
+            crate::tools::testing::config_with(&[("BITBUCKET_BRANCH_REGEX", "main|release/.*")]);
+        // Reachable: `git log abcd ^main ^release/1` is empty, so the commit is read.
+        let t = Scripted::default()
+            .route("/repositories/acme/widgets/refs/branches?", 200, BRANCHES)
+            .route(
+                "/repositories/acme/widgets/commits?",
+                200,
+                r#"{"values": []}"#,
+            )
+            .route(
+                "/repositories/acme/widgets/commit/abcd",
+                200,
+                r#"{"hash": "abcd1234"}"#,
+            )
+            .route(
+                "/repositories/acme/widgets/diffstat/abcd",
+                200,
+                r#"{"values": []}"#,
+            );
+        run(&Ctx::new(&c, &t), Some("widgets".into()), "abcd".into()).unwrap();
+        let sent = t.sent();
+        assert_eq!(
+            sent[1],
+            "/repositories/acme/widgets/commits?include=abcd&exclude=main&exclude=release%2F1&pagelen=1&fields=values.hash"
+        );
+        assert_eq!(sent.len(), 4);
+        // Not reachable: the commit itself comes back, and nothing about it is read.
+        let t = Scripted::default()
+            .route("/repositories/acme/widgets/refs/branches?", 200, BRANCHES)
+            .route(
+                "/repositories/acme/widgets/commits?",
+                200,
+                r#"{"values": [{"hash": "abcd1234"}]}"#,
+            );
+        let e = run(&Ctx::new(&c, &t), Some("widgets".into()), "abcd".into()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::OutOfScope);
+        assert!(
+            !t.sent()
+                .iter()
+                .any(|p| p.contains("/commit/") || p.contains("/diffstat/"))
+        );
     }
 
     #[test]

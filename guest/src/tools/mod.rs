@@ -48,6 +48,10 @@ impl<'a> Ctx<'a> {
 
     /// The branch, tag or commit a call reads at: the argument, else the configured default
     /// branch, else the repository's main branch. Scope-checked before anything is sent for it.
+    ///
+    /// With a branch pattern configured, a name must match it and be a real branch (so a tag
+    /// or hash named like an allowed branch cannot slip through), and reads happen at that
+    /// branch's head commit; a commit hash is readable only when an allowed branch contains it.
     pub fn revision(&self, repo: &RepoRef, branch: Option<&str>) -> ToolResult<Revision> {
         let requested = branch
             .map(str::trim)
@@ -58,17 +62,37 @@ impl<'a> Ctx<'a> {
             Some(name) => name,
             None => self.main_branch(repo)?,
         };
-        self.config().scope.check_branch(&name)?;
-        if !name.contains('/') {
+        validate::branch_name(&name)?;
+        let scope = &self.config().scope;
+        if scope.branch_regex.is_none() {
+            if !name.contains('/') {
+                return Ok(Revision {
+                    rev: name.clone(),
+                    name,
+                });
+            }
+            // `/src/{commit}` and `/commit/{rev}` cannot take a name with `/` (REFERENCE §9):
+            // resolve it to its head commit first.
+            return self.branch_head(repo, &name);
+        }
+        if scope.branch_allowed(&name) {
+            return self.branch_head(repo, &name);
+        }
+        if validate::is_commit_hash(&name) {
+            self.check_commit_in_scope(repo, &name)?;
             return Ok(Revision {
                 rev: name.clone(),
                 name,
             });
         }
-        // `/src/{commit}` and `/commit/{rev}` cannot take a name with `/` (REFERENCE §9):
-        // resolve it to its head commit first.
+        scope.check_branch(&name)?;
+        unreachable!("check_branch refuses a name the pattern does not allow")
+    }
+
+    /// A branch and its head commit; `not_found` when no branch has that name.
+    fn branch_head(&self, repo: &RepoRef, name: &str) -> ToolResult<Revision> {
         let branch: Branch = self.client.get_json(ApiGet::new(
-            repo_path(repo, &format!("/refs/branches/{}", percent_encode(&name))),
+            repo_path(repo, &format!("/refs/branches/{}", percent_encode(name))),
             Endpoint::Revision {
                 what: format!("branch `{name}` of {}", repo.full_name()),
             },
@@ -82,7 +106,79 @@ impl<'a> Ctx<'a> {
                     "Bitbucket returned branch `{name}` without its head commit."
                 ))
             })?;
-        Ok(Revision { name, rev: hash })
+        Ok(Revision {
+            name: name.to_owned(),
+            rev: hash,
+        })
+    }
+
+    /// Under a branch pattern, a commit is in scope when an allowed branch contains it:
+    /// `git log <hash> ^<allowed>...` (the `/commits` include/exclude parameters) is empty.
+    pub fn check_commit_in_scope(&self, repo: &RepoRef, hash: &str) -> ToolResult<()> {
+        let scope = &self.config().scope;
+        if scope.branch_regex.is_none() {
+            return Ok(());
+        }
+        let allowed = self.allowed_branches(repo)?;
+        let outside = || {
+            ToolError::out_of_scope(format!(
+                "Commit `{hash}` is outside this connection's scope: no allowed branch of {} \
+                 contains it. Use list_commits on an allowed branch to find commits in scope.",
+                repo.full_name()
+            ))
+        };
+        if allowed.is_empty() {
+            return Err(outside());
+        }
+        let mut get = ApiGet::new(
+            repo_path(repo, "/commits"),
+            Endpoint::Revision {
+                what: format!("commit `{hash}` in {}", repo.full_name()),
+            },
+        )
+        .param("include", hash);
+        for branch in &allowed {
+            get = get.param("exclude", branch);
+        }
+        let reachable_elsewhere: Page<crate::api::Commit> = self
+            .client
+            .get_json(get.param("pagelen", 1).param("fields", "values.hash"))?;
+        if reachable_elsewhere.values.is_empty() {
+            Ok(())
+        } else {
+            Err(outside())
+        }
+    }
+
+    /// The names of the repository's branches that the branch pattern allows (bounded: a
+    /// commit on a branch beyond the first pages is treated as out of scope).
+    fn allowed_branches(&self, repo: &RepoRef) -> ToolResult<Vec<String>> {
+        let scope = &self.config().scope;
+        let mut allowed = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_BRANCH_PAGES {
+            let page: Page<crate::api::Named> = self.client.get_json(
+                ApiGet::new(
+                    repo_path(repo, "/refs/branches"),
+                    Endpoint::Repository(format!("branches of {}", repo.full_name())),
+                )
+                .param("pagelen", 100)
+                .param("fields", "values.name,next")
+                .param_opt("page", token.take()),
+            )?;
+            allowed.extend(
+                page.values
+                    .into_iter()
+                    .map(|b| b.name)
+                    .filter(|name| scope.branch_allowed(name)),
+            );
+            match page.next.as_deref().and_then(|n| query_param(n, "page")) {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        allowed.truncate(MAX_EXCLUDED_BRANCHES);
+        Ok(allowed)
     }
 
     /// The repository's main branch.
@@ -162,6 +258,11 @@ pub struct NumberedListing<'c, F> {
     /// Builds the request for page `page` of size `pagelen`.
     pub request: F,
 }
+
+/// At most this many pages of branches are read to find the allowed ones.
+const MAX_BRANCH_PAGES: usize = 5;
+/// At most this many allowed branches are used in a reachability check (URL length).
+const MAX_EXCLUDED_BRANCHES: usize = 50;
 
 /// At most this many pages are fetched at once.
 pub const MAX_CONCURRENT_PAGES: u32 = 4;
@@ -246,3 +347,51 @@ impl<F: Fn(u32, u32) -> ApiGet> NumberedListing<'_, F> {
 
 #[cfg(test)]
 pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::ErrorKind;
+    use testing::{Scripted, config_with};
+
+    #[test]
+    fn under_a_branch_pattern_names_must_be_real_allowed_branches() {
+        let c = config_with(&[("BITBUCKET_BRANCH_REGEX", "main|release/.*")]);
+        let repo = c.scope.repo(Some("widgets")).unwrap();
+        let t = Scripted::default().route(
+            "/repositories/acme/widgets/refs/branches/main",
+            200,
+            r#"{"name": "main", "target": {"hash": "0123456789abcdef0123456789abcdef01234567"}}"#,
+        );
+        let ctx = Ctx::new(&c, &t);
+        let main = ctx.revision(&repo, Some("main")).unwrap();
+        assert_eq!(main.rev, "0123456789abcdef0123456789abcdef01234567");
+        // A tag or anything else named like an allowed branch is not a branch: 404 from refs/branches.
+        assert_eq!(
+            ctx.revision(&repo, Some("release/v9")).unwrap_err().kind,
+            ErrorKind::NotFound
+        );
+        // A disallowed name is refused before any request about it.
+        let before = t.sent().len();
+        assert_eq!(
+            ctx.revision(&repo, Some("develop")).unwrap_err().kind,
+            ErrorKind::OutOfScope
+        );
+        assert_eq!(t.sent().len(), before);
+    }
+
+    #[test]
+    fn without_a_pattern_plain_names_need_no_request() {
+        let c = config_with(&[]);
+        let repo = c.scope.repo(Some("widgets")).unwrap();
+        let t = Scripted::default();
+        let ctx = Ctx::new(&c, &t);
+        assert_eq!(ctx.revision(&repo, Some("develop")).unwrap().rev, "develop");
+        assert!(t.sent().is_empty());
+        let d = config_with(&[("BITBUCKET_DEFAULT_BRANCH", "develop")]);
+        assert_eq!(
+            Ctx::new(&d, &t).revision(&repo, None).unwrap().name,
+            "develop"
+        );
+    }
+}

@@ -47,18 +47,32 @@ pub fn run(
             .param("search_query", &search_query)
             .param("page", page)
             .param("pagelen", pagelen)
-            .param("fields", "+values.file.commit.repository")
+            .param(
+                "fields",
+                "+values.file.commit.repository,+values.file.commit.repository.mainbranch.name",
+            )
         },
     };
     let (hits, next_page) =
         listing.collect(&ctx.client, page.as_deref(), limit, |hit: &SearchResult| {
-            // Code search is workspace-wide: drop hits from repositories outside the scope.
-            repository_of(hit).is_some_and(|full_name| {
-                scope.full_name_allowed(&full_name)
-                    && repo
-                        .as_ref()
-                        .is_none_or(|r| r.full_name().eq_ignore_ascii_case(&full_name))
-            })
+            // Code search is workspace-wide: drop hits from repositories outside the scope. It
+            // indexes main branches only, so under a branch pattern a hit counts only when its
+            // repository's main branch is allowed.
+            let main_branch_allowed = scope.branch_regex.is_none()
+                || hit
+                    .file
+                    .commit
+                    .as_ref()
+                    .and_then(|c| c.repository.as_ref())
+                    .and_then(|r| r.mainbranch.as_ref())
+                    .is_some_and(|b| scope.branch_allowed(&b.name));
+            main_branch_allowed
+                && repository_of(hit).is_some_and(|full_name| {
+                    scope.full_name_allowed(&full_name)
+                        && repo
+                            .as_ref()
+                            .is_none_or(|r| r.full_name().eq_ignore_ascii_case(&full_name))
+                })
         })?;
     Ok(SearchResults {
         results: hits
@@ -136,7 +150,7 @@ mod tests {
         assert_eq!(out.results[1].repo, "acme/secret-infra");
         assert!(out.next_page.is_none());
         assert!(
-            t.sent()[0].contains("fields=%2Bvalues.file.commit.repository"),
+            t.sent()[0].contains("fields=%2Bvalues.file.commit.repository%2C"),
             "{}",
             t.sent()[0]
         );
@@ -162,6 +176,22 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.kind, ErrorKind::OutOfScope);
+    }
+
+    #[test]
+    fn under_a_branch_pattern_only_hits_on_allowed_main_branches_count() {
+        let t = Scripted::default().route("/workspaces/acme/search/code", 200, HITS);
+        let c = config_with(&[("BITBUCKET_BRANCH_REGEX", "main")]);
+        let out = run(&Ctx::new(&c, &t), "foo".into(), None, None, None).unwrap();
+        assert!(out.results.is_empty());
+        let with_main = HITS.replace(
+            r#""name": "legacy-app"}"#,
+            r#""name": "legacy-app", "mainbranch": {"name": "main"}}"#,
+        );
+        let t = Scripted::default().route("/workspaces/acme/search/code", 200, &with_main);
+        let out = run(&Ctx::new(&c, &t), "foo".into(), None, None, None).unwrap();
+        let repos: Vec<_> = out.results.iter().map(|r| r.repo.as_str()).collect();
+        assert_eq!(repos, ["acme/legacy-app"]);
     }
 
     #[test]
