@@ -23,31 +23,27 @@ pub fn run(
     let path = validate::repo_path(path.as_deref().unwrap_or(""), "path")?;
     let limit = validate::limit(limit)?;
     let token = iterator_token(page.as_deref(), TOOL, &repo.full_name())?;
-    let revision = ctx.revision(&repo, branch.as_deref())?;
-
     // A directory URL ends with `/`; the root is `src/{rev}/` (REFERENCE §9).
     let dir = if path.is_empty() {
         String::new()
     } else {
         format!("{}/", percent_encode_path(&path))
     };
-    let what = format!(
-        "`{}` at `{}` in {}",
-        if path.is_empty() { "/" } else { &path },
-        revision.name,
-        repo.full_name()
-    );
-    let response = ctx.client.get(
-        ApiGet::new(
-            repo_path(
-                &repo,
-                &format!("/src/{}/{dir}", percent_encode(&revision.rev)),
-            ),
-            Endpoint::Source { what: what.clone() },
-        )
-        .param("pagelen", limit)
-        .param_opt("page", token),
-    )?;
+    let shown = if path.is_empty() { "/" } else { path.as_str() };
+    let (revision, mut answers) = ctx.at_revision(&repo, branch.as_deref(), |rev| {
+        vec![
+            ApiGet::new(
+                repo_path(&repo, &format!("/src/{}/{dir}", percent_encode(rev))),
+                Endpoint::Source {
+                    what: format!("directory `{shown}` in {}", repo.full_name()),
+                },
+            )
+            .param("pagelen", limit)
+            .param_opt("page", token.clone()),
+        ]
+    })?;
+    let what = format!("`{shown}` at `{}` in {}", revision.name, repo.full_name());
+    let response = answers.remove(0)?;
     if !response.is_json() {
         return Err(ToolError::invalid_input(format!(
             "{what} is a file, not a directory: use read_file to read it."
@@ -98,7 +94,7 @@ mod tests {
                 200,
                 r#"{"mainbranch": {"name": "main"}}"#,
             )
-            .route("/repositories/acme/widgets/src/main/src/", 200, LISTING);
+            .route("/repositories/acme/widgets/src/HEAD/src/", 200, LISTING);
         let c = config();
         let out = run(
             &Ctx::new(&c, &t),
@@ -111,6 +107,8 @@ mod tests {
         .unwrap();
         assert_eq!(out.ref_, "main");
         assert_eq!(out.path, "src");
+        // The main branch's name and the listing at HEAD come in one round trip.
+        assert_eq!(*t.batches.borrow(), [2]);
         assert_eq!(out.entries.len(), 2);
         assert_eq!(out.entries[0].type_, EntryType::Directory);
         assert_eq!(out.entries[0].size, None);

@@ -33,18 +33,6 @@ pub fn run(
         ));
     }
     let (start, end) = validate::line_range(start_line, end_line)?;
-    let revision = ctx.revision(&repo, branch.as_deref())?;
-
-    let what = format!("`{path}` at `{}` in {}", revision.name, repo.full_name());
-    let url = repo_path(
-        &repo,
-        &format!(
-            "/src/{}/{}",
-            percent_encode(&revision.rev),
-            percent_encode_path(&path)
-        ),
-    );
-    let endpoint = Endpoint::Source { what: what.clone() };
     // The metadata (size, binary attribute, file or directory) and the raw text are
     // independent: fetch both at once. The raw body is read only as far as the range needs.
     let window = LineWindow {
@@ -52,16 +40,28 @@ pub fn run(
         end,
         cap_bytes: CAP_BYTES,
     };
-    let mut answers = ctx
-        .client
-        .get_all(&[
+    let (revision, answers) = ctx.at_revision(&repo, branch.as_deref(), |rev| {
+        let url = repo_path(
+            &repo,
+            &format!(
+                "/src/{}/{}",
+                percent_encode(rev),
+                percent_encode_path(&path)
+            ),
+        );
+        let endpoint = Endpoint::Source {
+            what: format!("file `{path}` in {}", repo.full_name()),
+        };
+        vec![
             ApiGet::new(url.clone(), endpoint.clone()).param("format", "meta"),
             ApiGet::new(url, endpoint).read(ReadLimit {
                 max_bytes: MAX_FILE_BYTES,
                 lines: Some(window),
             }),
-        ])
-        .into_iter();
+        ]
+    })?;
+    let what = format!("`{path}` at `{}` in {}", revision.name, repo.full_name());
+    let mut answers = answers.into_iter();
     let (meta, raw) = (answers.next().expect("meta"), answers.next().expect("raw"));
     let meta: SourceEntry = decode_json(&meta?)?;
     if meta.is_directory() {

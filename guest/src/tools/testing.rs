@@ -11,6 +11,8 @@ pub struct Scripted {
     routes: Vec<(String, u16, Vec<u8>)>,
     /// The path and query of every request, in order.
     pub log: RefCell<Vec<String>>,
+    /// The size of every batch sent (requests in flight together).
+    pub batches: RefCell<Vec<usize>>,
 }
 
 impl Scripted {
@@ -33,6 +35,7 @@ impl Scripted {
 
 impl Transport for Scripted {
     fn send_all(&self, requests: &[HttpRequest]) -> Vec<Result<HttpResponse, TransportError>> {
+        self.batches.borrow_mut().push(requests.len());
         requests
             .iter()
             .map(|request| {
