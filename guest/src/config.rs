@@ -227,8 +227,8 @@ impl Config {
 
         let timeout_seconds = match get("BITBUCKET_TIMEOUT_SECONDS") {
             None => DEFAULT_TIMEOUT_SECONDS,
-            Some(text) => text.parse::<u64>().ok().filter(|s| (1..=600).contains(s)).ok_or_else(|| {
-                ToolError::config("BITBUCKET_TIMEOUT_SECONDS must be a whole number of seconds from 1 to 600.")
+            Some(text) => text.parse::<u64>().ok().filter(|s| (1..=3600).contains(s)).ok_or_else(|| {
+                ToolError::config("BITBUCKET_TIMEOUT_SECONDS must be a whole number of seconds from 1 to 3600.")
             })?,
         };
 

@@ -1,0 +1,583 @@
+//! Configuration: the TOML file and the host's environment → the component's environment and
+//! the host's own settings (outbound allowlist, deadline, host-side credentials).
+//!
+//! The component reads only environment variables. It gets exactly the `BITBUCKET_*` names of
+//! the contract: first from the file, then overridden by the host process's variables of the
+//! same names. Nothing else of the host environment reaches it.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::outbound::Origin;
+
+pub const DEFAULT_API_BASE_URL: &str = "https://api.bitbucket.org/2.0";
+pub const DEFAULT_TOKEN_URL: &str = "https://bitbucket.org/site/oauth2/access_token";
+pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
+
+/// Tells the component that the host adds the credentials to its requests.
+pub const CREDENTIALS_FROM_HOST: &str = "BITBUCKET_CREDENTIALS_FROM_HOST";
+
+/// The variables passed to the component (when set), in a stable order.
+pub const COMPONENT_VARS: &[&str] = &[
+    "BITBUCKET_WORKSPACE",
+    "BITBUCKET_API_BASE_URL",
+    "BITBUCKET_TOKEN",
+    "BITBUCKET_USERNAME",
+    "BITBUCKET_APP_PASSWORD",
+    "BITBUCKET_API_TOKEN",
+    "BITBUCKET_OAUTH_CLIENT_ID",
+    "BITBUCKET_OAUTH_CLIENT_SECRET",
+    "BITBUCKET_OAUTH_REFRESH_TOKEN",
+    "BITBUCKET_OAUTH_TOKEN_URL",
+    "BITBUCKET_TIMEOUT_SECONDS",
+    "BITBUCKET_DEFAULT_BRANCH",
+    "BITBUCKET_REPOSITORY",
+    "BITBUCKET_REPOSITORY_REGEX",
+    "BITBUCKET_BRANCH_REGEX",
+];
+
+/// Variables whose values are secrets: never printed.
+pub const SECRET_VARS: &[&str] = &[
+    "BITBUCKET_TOKEN",
+    "BITBUCKET_APP_PASSWORD",
+    "BITBUCKET_API_TOKEN",
+    "BITBUCKET_OAUTH_CLIENT_SECRET",
+    "BITBUCKET_OAUTH_REFRESH_TOKEN",
+];
+
+/// Variables the host keeps to itself when it injects the credentials.
+const HOST_HELD_VARS: &[&str] = &[
+    "BITBUCKET_TOKEN",
+    "BITBUCKET_USERNAME",
+    "BITBUCKET_APP_PASSWORD",
+    "BITBUCKET_API_TOKEN",
+    "BITBUCKET_OAUTH_CLIENT_ID",
+    "BITBUCKET_OAUTH_CLIENT_SECRET",
+    "BITBUCKET_OAUTH_REFRESH_TOKEN",
+];
+
+/// The TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    workspace: Option<String>,
+    api_base_url: Option<String>,
+    credentials: Option<FileCredentials>,
+    timeout_seconds: Option<u64>,
+    default_branch: Option<String>,
+    scope: Option<FileScope>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCredentials {
+    token: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    refresh_token: Option<String>,
+    token_url: Option<String>,
+    /// `"component"` (default): the component gets the credentials in its environment;
+    /// `"host"`: the host keeps them and adds the `Authorization` header itself.
+    inject: Option<String>,
+}
+
+impl fmt::Debug for FileCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FileCredentials { .. }")
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileScope {
+    repository: Option<String>,
+    repository_regex: Option<String>,
+    branch_regex: Option<String>,
+}
+
+/// Credentials the host adds to API requests (host-side injection).
+#[derive(Clone)]
+pub enum HostCredentials {
+    Bearer(String),
+    Basic { username: String, password: String },
+}
+
+impl HostCredentials {
+    /// The `Authorization` header value.
+    pub fn header_value(&self) -> String {
+        match self {
+            HostCredentials::Bearer(token) => format!("Bearer {token}"),
+            HostCredentials::Basic { username, password } => {
+                format!(
+                    "Basic {}",
+                    base64(format!("{username}:{password}").as_bytes())
+                )
+            }
+        }
+    }
+}
+
+impl fmt::Debug for HostCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostCredentials::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            HostCredentials::Basic { username, .. } => {
+                write!(f, "Basic({username}:<redacted>)")
+            }
+        }
+    }
+}
+
+/// What the host runs the component with.
+#[derive(Clone)]
+pub struct Settings {
+    /// The component's whole environment.
+    pub component_env: Vec<(String, String)>,
+    /// Where API requests may go.
+    pub api_base: Origin,
+    /// Where token refreshes may go.
+    pub token_url: Origin,
+    /// The token URL's path.
+    pub token_path: String,
+    /// How long one call may wait on Bitbucket (the component's own timeout).
+    pub timeout_seconds: u64,
+    /// Set when the host adds the credentials to API requests.
+    pub host_credentials: Option<HostCredentials>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let env: Vec<String> = self
+            .component_env
+            .iter()
+            .map(|(k, v)| {
+                if SECRET_VARS.contains(&k.as_str()) {
+                    format!("{k}=<redacted>")
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect();
+        f.debug_struct("Settings")
+            .field("component_env", &env)
+            .field("api_base", &self.api_base)
+            .field("token_url", &self.token_url)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .field("host_credentials", &self.host_credentials)
+            .finish()
+    }
+}
+
+/// A configuration the host cannot use (exit 2). Never contains a secret.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn truthy(v: &str) -> bool {
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on" | "host"
+    )
+}
+
+impl Settings {
+    /// Reads the file (if any) and the process environment.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Settings, ConfigError> {
+        let text = match file {
+            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                ConfigError(format!(
+                    "cannot read the configuration file {}: {e}",
+                    path.display()
+                ))
+            })?),
+            None => None,
+        };
+        let name = file.map(|p| p.display().to_string());
+        Settings::build(name.as_deref(), text.as_deref(), |k| std::env::var(k).ok())
+    }
+
+    /// Builds the settings from the file's text and an environment lookup (testable core).
+    pub fn build(
+        file_name: Option<&str>,
+        file_text: Option<&str>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let file: FileConfig = match file_text {
+            Some(text) => toml::from_str(text).map_err(|e| {
+                // toml's own rendering quotes the offending line, which could show a secret
+                // value: name the line and key instead.
+                let location = e.span().map(|span| toml_location(text, span.start));
+                let location = location.unwrap_or_default();
+                // A type error quotes the value: not for a secret key.
+                let secret = ["token", "password", "client_secret", "refresh_token"]
+                    .iter()
+                    .any(|k| location.ends_with(&format!("key `{k}`)")));
+                let message = if secret && !e.message().starts_with("unknown field") {
+                    "the value must be a quoted string".to_string()
+                } else {
+                    e.message().trim_end().to_string()
+                };
+                ConfigError(format!(
+                    "invalid configuration file {}{location}: {message}",
+                    file_name.unwrap_or(""),
+                ))
+            })?,
+            None => FileConfig::default(),
+        };
+        let creds = file.credentials.unwrap_or_default();
+        let scope = file.scope.unwrap_or_default();
+
+        // From the file.
+        let mut vars: Vec<(&str, Option<String>)> = vec![
+            ("BITBUCKET_WORKSPACE", file.workspace),
+            ("BITBUCKET_API_BASE_URL", file.api_base_url),
+            ("BITBUCKET_TOKEN", creds.token),
+            ("BITBUCKET_USERNAME", creds.username),
+            ("BITBUCKET_APP_PASSWORD", creds.password),
+            ("BITBUCKET_API_TOKEN", None),
+            ("BITBUCKET_OAUTH_CLIENT_ID", creds.client_id),
+            ("BITBUCKET_OAUTH_CLIENT_SECRET", creds.client_secret),
+            ("BITBUCKET_OAUTH_REFRESH_TOKEN", creds.refresh_token),
+            ("BITBUCKET_OAUTH_TOKEN_URL", creds.token_url),
+            (
+                "BITBUCKET_TIMEOUT_SECONDS",
+                file.timeout_seconds.map(|t| t.to_string()),
+            ),
+            ("BITBUCKET_DEFAULT_BRANCH", file.default_branch),
+            ("BITBUCKET_REPOSITORY", scope.repository),
+            ("BITBUCKET_REPOSITORY_REGEX", scope.repository_regex),
+            ("BITBUCKET_BRANCH_REGEX", scope.branch_regex),
+        ];
+        debug_assert_eq!(vars.len(), COMPONENT_VARS.len());
+
+        // The host environment overrides (an empty variable counts as unset). The password
+        // has two names: either one from the environment replaces the file's password.
+        let env_value = |k: &str| env(k).filter(|v| !v.is_empty());
+        let env_password = env_value("BITBUCKET_APP_PASSWORD").is_some()
+            || env_value("BITBUCKET_API_TOKEN").is_some();
+        for (name, value) in vars.iter_mut() {
+            if let Some(v) = env_value(name) {
+                *value = Some(v);
+            } else if env_password && (*name == "BITBUCKET_APP_PASSWORD") {
+                *value = None;
+            }
+        }
+        let get = |vars: &[(&str, Option<String>)], k: &str| -> Option<String> {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .and_then(|(_, v)| v.clone())
+        };
+
+        // Host-side settings.
+        let api_url = get(&vars, "BITBUCKET_API_BASE_URL")
+            .unwrap_or_else(|| DEFAULT_API_BASE_URL.to_string());
+        let (api_base, _) = Origin::parse(&api_url).map_err(|e| {
+            ConfigError(format!(
+                "api_base_url / BITBUCKET_API_BASE_URL `{api_url}` is not usable: {e}"
+            ))
+        })?;
+        let token_url_text = get(&vars, "BITBUCKET_OAUTH_TOKEN_URL")
+            .unwrap_or_else(|| DEFAULT_TOKEN_URL.to_string());
+        let (token_url, token_path) = Origin::parse(&token_url_text).map_err(|e| {
+            ConfigError(format!(
+                "credentials.token_url / BITBUCKET_OAUTH_TOKEN_URL `{token_url_text}` is not usable: {e}"
+            ))
+        })?;
+        let timeout_seconds = match get(&vars, "BITBUCKET_TIMEOUT_SECONDS") {
+            None => DEFAULT_TIMEOUT_SECONDS,
+            Some(t) => match t.trim().parse::<u64>() {
+                Ok(n) if (1..=3600).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "timeout_seconds / BITBUCKET_TIMEOUT_SECONDS must be a whole number of seconds from 1 to 3600, not `{t}`"
+                    )));
+                }
+            },
+        };
+
+        // Host-side credential injection.
+        let inject_host = match env_value(CREDENTIALS_FROM_HOST) {
+            Some(v) => truthy(&v),
+            None => match creds.inject.as_deref().map(str::trim) {
+                None | Some("component") | Some("") => false,
+                Some("host") => true,
+                Some(other) => {
+                    return Err(ConfigError(format!(
+                        "credentials.inject must be \"host\" or \"component\", not \"{other}\""
+                    )));
+                }
+            },
+        };
+        let host_credentials = if inject_host {
+            let token = get(&vars, "BITBUCKET_TOKEN");
+            let username = get(&vars, "BITBUCKET_USERNAME");
+            let password =
+                get(&vars, "BITBUCKET_APP_PASSWORD").or_else(|| get(&vars, "BITBUCKET_API_TOKEN"));
+            let creds = match (token, username, password) {
+                (Some(token), _, _) => HostCredentials::Bearer(token),
+                (None, Some(username), Some(password)) => {
+                    HostCredentials::Basic { username, password }
+                }
+                _ => {
+                    return Err(ConfigError(
+                        "host-side credentials (credentials.inject = \"host\" or BITBUCKET_CREDENTIALS_FROM_HOST) need credentials.token / BITBUCKET_TOKEN, or credentials.username and credentials.password / BITBUCKET_USERNAME and BITBUCKET_APP_PASSWORD (or BITBUCKET_API_TOKEN)"
+                            .into(),
+                    ));
+                }
+            };
+            for (name, value) in vars.iter_mut() {
+                if HOST_HELD_VARS.contains(name) {
+                    *value = None;
+                }
+            }
+            Some(creds)
+        } else {
+            None
+        };
+
+        let mut component_env: Vec<(String, String)> = vars
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+            .collect();
+        if host_credentials.is_some() {
+            component_env.push((CREDENTIALS_FROM_HOST.to_string(), "1".to_string()));
+        }
+
+        Ok(Settings {
+            component_env,
+            api_base,
+            token_url,
+            token_path,
+            timeout_seconds,
+            host_credentials,
+        })
+    }
+}
+
+/// ` (line N, key `k`)` for a byte offset into a TOML text.
+fn toml_location(text: &str, offset: usize) -> String {
+    let offset = offset.min(text.len());
+    let line_no = text[..offset].matches('\n').count() + 1;
+    let line = text.lines().nth(line_no - 1).unwrap_or("");
+    match line.split_once('=') {
+        Some((key, _)) if !line.trim_start().starts_with('[') => {
+            format!(" (line {line_no}, key `{}`)", key.trim())
+        }
+        _ => format!(" (line {line_no})"),
+    }
+}
+
+/// Standard base64 with padding.
+pub fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(ALPHABET[(n >> 18) as usize & 63] as char);
+        out.push(ALPHABET[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 {
+            ALPHABET[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            ALPHABET[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn build(file: Option<&str>, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::build(Some("test.toml"), file, |k| env.get(k).cloned())
+    }
+
+    fn env_of(s: &Settings) -> HashMap<&str, &str> {
+        s.component_env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    const FILE: &str = r#"
+workspace = "acme"
+api_base_url = "http://127.0.0.1:8089/2.0"
+timeout_seconds = 12
+default_branch = "develop"
+
+[credentials]
+token = "file-token"
+username = "bob"
+password = "file-pass"
+client_id = "cid"
+client_secret = "csecret"
+refresh_token = "rtok"
+token_url = "http://127.0.0.1:8090/token"
+
+[scope]
+repository = "acme/widgets"
+repository_regex = "^w"
+branch_regex = "^(main|develop)$"
+"#;
+
+    #[test]
+    fn file_keys_map_to_env_names() {
+        let s = build(Some(FILE), &[]).unwrap();
+        let env = env_of(&s);
+        assert_eq!(env["BITBUCKET_WORKSPACE"], "acme");
+        assert_eq!(env["BITBUCKET_API_BASE_URL"], "http://127.0.0.1:8089/2.0");
+        assert_eq!(env["BITBUCKET_TOKEN"], "file-token");
+        assert_eq!(env["BITBUCKET_USERNAME"], "bob");
+        assert_eq!(env["BITBUCKET_APP_PASSWORD"], "file-pass");
+        assert_eq!(env["BITBUCKET_OAUTH_CLIENT_ID"], "cid");
+        assert_eq!(env["BITBUCKET_OAUTH_CLIENT_SECRET"], "csecret");
+        assert_eq!(env["BITBUCKET_OAUTH_REFRESH_TOKEN"], "rtok");
+        assert_eq!(
+            env["BITBUCKET_OAUTH_TOKEN_URL"],
+            "http://127.0.0.1:8090/token"
+        );
+        assert_eq!(env["BITBUCKET_TIMEOUT_SECONDS"], "12");
+        assert_eq!(env["BITBUCKET_DEFAULT_BRANCH"], "develop");
+        assert_eq!(env["BITBUCKET_REPOSITORY"], "acme/widgets");
+        assert_eq!(env["BITBUCKET_REPOSITORY_REGEX"], "^w");
+        assert_eq!(env["BITBUCKET_BRANCH_REGEX"], "^(main|develop)$");
+        assert_eq!(env.len(), 14);
+        assert_eq!(s.timeout_seconds, 12);
+        assert_eq!(s.api_base.to_string(), "http://127.0.0.1:8089");
+        assert_eq!(s.token_url.to_string(), "http://127.0.0.1:8090");
+        assert!(s.host_credentials.is_none());
+    }
+
+    #[test]
+    fn environment_overrides_file_and_nothing_else_passes() {
+        let s = build(
+            Some(FILE),
+            &[
+                ("BITBUCKET_WORKSPACE", "other"),
+                ("BITBUCKET_API_TOKEN", "env-api-token"),
+                ("BITBUCKET_DEFAULT_BRANCH", ""),
+                ("HOME", "/root"),
+                ("PATH", "/bin"),
+                ("BITBUCKET_UNKNOWN", "x"),
+            ],
+        )
+        .unwrap();
+        let env = env_of(&s);
+        assert_eq!(env["BITBUCKET_WORKSPACE"], "other");
+        assert_eq!(env["BITBUCKET_API_TOKEN"], "env-api-token");
+        assert!(!env.contains_key("BITBUCKET_APP_PASSWORD"));
+        assert_eq!(env["BITBUCKET_DEFAULT_BRANCH"], "develop");
+        assert!(!env.contains_key("HOME") && !env.contains_key("PATH"));
+        assert!(!env.contains_key("BITBUCKET_UNKNOWN"));
+    }
+
+    #[test]
+    fn defaults_without_file() {
+        let s = build(None, &[("BITBUCKET_WORKSPACE", "w")]).unwrap();
+        assert_eq!(
+            s.component_env,
+            [("BITBUCKET_WORKSPACE".into(), "w".into())]
+        );
+        assert_eq!(s.api_base.to_string(), "https://api.bitbucket.org:443");
+        assert_eq!(s.token_url.to_string(), "https://bitbucket.org:443");
+        assert_eq!(s.timeout_seconds, DEFAULT_TIMEOUT_SECONDS);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = build(Some("workspace = \"a\"\nwork_space = \"b\"\n"), &[]).unwrap_err();
+        assert!(e.0.contains("work_space"), "{e}");
+        let e = build(Some("[credentials]\ntokn = \"secret-value\"\n"), &[]).unwrap_err();
+        assert!(e.0.contains("tokn"), "{e}");
+        assert!(!e.0.contains("secret-value"), "{e}");
+        let e = build(Some("[scope]\nbranch = \"x\"\n"), &[]).unwrap_err();
+        assert!(e.0.contains("branch"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_rejected_without_secrets() {
+        let e = build(None, &[("BITBUCKET_TIMEOUT_SECONDS", "soon")]).unwrap_err();
+        assert!(e.0.contains("BITBUCKET_TIMEOUT_SECONDS"), "{e}");
+        let e = build(None, &[("BITBUCKET_API_BASE_URL", "ftp://x")]).unwrap_err();
+        assert!(e.0.contains("BITBUCKET_API_BASE_URL"), "{e}");
+        let e = build(Some("[credentials]\ntoken = 57319\n"), &[]).unwrap_err();
+        assert!(e.0.contains("token") && !e.0.contains("57319"), "{e}");
+        let e = build(Some("[credentials]\npassword = [\"hunter2\"]\n"), &[]).unwrap_err();
+        assert!(e.0.contains("password") && !e.0.contains("hunter2"), "{e}");
+        let e = build(Some("timeout_seconds = \"10\"\n"), &[]).unwrap_err();
+        assert!(e.0.contains("timeout_seconds"), "{e}");
+    }
+
+    #[test]
+    fn host_side_credentials() {
+        let s = build(Some(FILE), &[("BITBUCKET_CREDENTIALS_FROM_HOST", "1")]).unwrap();
+        let env = env_of(&s);
+        for held in HOST_HELD_VARS {
+            assert!(!env.contains_key(held), "{held} must stay in the host");
+        }
+        assert_eq!(env["BITBUCKET_CREDENTIALS_FROM_HOST"], "1");
+        assert_eq!(env["BITBUCKET_WORKSPACE"], "acme");
+        let creds = s.host_credentials.as_ref().unwrap();
+        assert_eq!(creds.header_value(), "Bearer file-token");
+        assert!(!format!("{creds:?} {s:?}").contains("file-token"));
+
+        let basic = build(
+            Some("[credentials]\ninject = \"host\"\nusername = \"u\"\npassword = \"p\"\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            basic.host_credentials.unwrap().header_value(),
+            format!("Basic {}", base64(b"u:p"))
+        );
+        let e = build(Some("[credentials]\ninject = \"host\"\n"), &[]).unwrap_err();
+        assert!(e.0.contains("host-side credentials"), "{e}");
+        let e = build(Some("[credentials]\ninject = \"hots\"\n"), &[]).unwrap_err();
+        assert!(e.0.contains("credentials.inject"), "{e}");
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let s = build(Some(FILE), &[]).unwrap();
+        let text = format!("{s:?}");
+        for secret in ["file-token", "file-pass", "csecret", "rtok"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert!(text.contains("acme"));
+    }
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64(b"user@x.com:tok"), "dXNlckB4LmNvbTp0b2s=");
+    }
+}

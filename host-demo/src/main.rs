@@ -1,0 +1,286 @@
+//! `host-demo`: runs the Bitbucket connector component's tools from the command line.
+//!
+//! ```text
+//! host-demo [--config FILE.toml] [--component FILE.wasm] tools
+//! host-demo [--config FILE.toml] [--component FILE.wasm] call TOOL [JSON]
+//! ```
+//!
+//! Exit status: 0 success, 1 tool error (printed as `{"error": {kind, message}}` on stdout),
+//! 2 bad usage or a configuration the host cannot use (message on stderr).
+
+mod config;
+mod outbound;
+mod runtime;
+mod schema;
+mod values;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::config::Settings;
+use crate::runtime::Runtime;
+use crate::schema::Catalog;
+
+const USAGE: &str = "\
+usage: host-demo [--config FILE.toml] [--component FILE.wasm] <command>
+
+commands:
+  tools                 print the tools as a JSON array [{name, description, input_schema}]
+  call TOOL [JSON]      run TOOL with a JSON object of arguments (default {}; - reads stdin)
+
+The component is looked for, when --component is not given, at
+<dir of host-demo>/../wasm32-wasip2/component/bitbucket_connector.wasm and then at
+./target/wasm32-wasip2/component/bitbucket_connector.wasm.
+Configuration: --config FILE (TOML), overridden by BITBUCKET_* environment variables.
+Exit status: 0 success, 1 tool error (JSON on stdout), 2 usage or configuration error.";
+
+/// A usage or configuration problem: message on stderr, exit 2.
+struct Usage(String);
+
+enum Command {
+    Tools,
+    Call { tool: String, args: Option<String> },
+    Help,
+}
+
+struct Cli {
+    config: Option<PathBuf>,
+    component: Option<PathBuf>,
+    command: Command,
+}
+
+fn parse_cli(args: &[String]) -> Result<Cli, Usage> {
+    let mut config = None;
+    let mut component = None;
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        let mut option_value = |name: &str| -> Result<Option<PathBuf>, Usage> {
+            if arg == name {
+                i += 1;
+                match args.get(i) {
+                    Some(v) => Ok(Some(PathBuf::from(v))),
+                    None => Err(Usage(format!("{name} needs a file name"))),
+                }
+            } else if let Some(v) = arg.strip_prefix(&format!("{name}=")) {
+                Ok(Some(PathBuf::from(v)))
+            } else {
+                Ok(None)
+            }
+        };
+        if let Some(v) = option_value("--config")? {
+            config = Some(v);
+        } else if let Some(v) = option_value("--component")? {
+            component = Some(v);
+        } else if arg == "-h" || arg == "--help" || arg == "help" {
+            return Ok(Cli {
+                config,
+                component,
+                command: Command::Help,
+            });
+        } else if arg.starts_with("--") && rest.is_empty() {
+            return Err(Usage(format!("unknown option `{arg}`")));
+        } else {
+            rest.push(arg.clone());
+        }
+        i += 1;
+    }
+    let command = match rest.first().map(String::as_str) {
+        None => {
+            return Err(Usage(
+                "missing command: `tools` or `call TOOL [JSON]`".into(),
+            ));
+        }
+        Some("tools") => {
+            if rest.len() > 1 {
+                return Err(Usage(format!(
+                    "`tools` takes no arguments, got `{}`",
+                    rest[1]
+                )));
+            }
+            Command::Tools
+        }
+        Some("call") => match rest.len() {
+            1 => return Err(Usage("`call` needs a tool name".into())),
+            2 | 3 => Command::Call {
+                tool: rest[1].clone(),
+                args: rest.get(2).cloned(),
+            },
+            _ => {
+                return Err(Usage(
+                    "`call` takes a tool name and one JSON argument (quote the JSON)".into(),
+                ));
+            }
+        },
+        Some(other) => {
+            return Err(Usage(format!(
+                "unknown command `{other}`: expected `tools` or `call`"
+            )));
+        }
+    };
+    Ok(Cli {
+        config,
+        component,
+        command,
+    })
+}
+
+fn print_json(v: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("JSON values serialize")
+    );
+}
+
+fn find_component(explicit: Option<PathBuf>) -> Result<PathBuf, Usage> {
+    if let Some(path) = explicit {
+        if path.is_file() {
+            return Ok(path);
+        }
+        return Err(Usage(format!(
+            "the component file {} does not exist",
+            path.display()
+        )));
+    }
+    let candidates = runtime::default_component_paths();
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| {
+            Usage(format!(
+                "no component found (looked at {}); build it with `make build` or pass --component FILE.wasm",
+                candidates
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ))
+        })
+}
+
+fn run() -> Result<ExitCode, Usage> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cli = parse_cli(&args)?;
+    let catalog = Arc::new(
+        Catalog::embedded().map_err(|e| Usage(format!("the embedded WIT is invalid: {e:#}")))?,
+    );
+    match cli.command {
+        Command::Help => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tools => {
+            if let Some(path) = &cli.config {
+                Settings::load(Some(path)).map_err(|e| Usage(e.to_string()))?;
+            }
+            print_json(&catalog.tools_json());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Call { tool, args } => {
+            if catalog.tool(&tool).is_none() {
+                let names: Vec<&str> = catalog.tools.iter().map(|t| t.name.as_str()).collect();
+                return Err(Usage(format!(
+                    "unknown tool `{tool}`; the tools are: {}",
+                    names.join(", ")
+                )));
+            }
+            let text = match args.as_deref() {
+                None => "{}".to_string(),
+                Some("-") => {
+                    let mut s = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut s)
+                        .map_err(|e| Usage(format!("cannot read the arguments from stdin: {e}")))?;
+                    s
+                }
+                Some(s) => s.to_string(),
+            };
+            let json_args: Value = serde_json::from_str(&text)
+                .map_err(|e| Usage(format!("the arguments are not valid JSON: {e}")))?;
+            let settings =
+                Settings::load(cli.config.as_deref()).map_err(|e| Usage(e.to_string()))?;
+            let component = find_component(cli.component)?;
+
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Usage(format!("cannot start the async runtime: {e}")))?;
+            let outcome = rt.block_on(async {
+                let runtime = Runtime::new(catalog, settings, &component)
+                    .map_err(|e| Usage(format!("{e:#}")))?;
+                runtime
+                    .call(&tool, &json_args)
+                    .await
+                    .map_err(|e| Usage(format!("{e:#}")))
+            })?;
+            print_json(&outcome.to_json());
+            Ok(if outcome.is_error() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(Usage(message)) => {
+            eprintln!("host-demo: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, Usage> {
+        parse_cli(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn cli_forms() {
+        let c = parse(&[
+            "--config",
+            "c.toml",
+            "--component=x.wasm",
+            "call",
+            "read_file",
+            "{}",
+        ])
+        .ok()
+        .unwrap();
+        assert_eq!(c.config.unwrap(), PathBuf::from("c.toml"));
+        assert_eq!(c.component.unwrap(), PathBuf::from("x.wasm"));
+        assert!(matches!(c.command, Command::Call { ref tool, ref args }
+            if tool == "read_file" && args.as_deref() == Some("{}")));
+        assert!(matches!(
+            parse(&["tools"]).ok().unwrap().command,
+            Command::Tools
+        ));
+        assert!(matches!(
+            parse(&["call", "list_repositories"]).ok().unwrap().command,
+            Command::Call { args: None, .. }
+        ));
+        for bad in [
+            &[][..],
+            &["list"][..],
+            &["tools", "x"][..],
+            &["call"][..],
+            &["--config"][..],
+            &["--verbose", "tools"][..],
+            &["call", "a", "{}", "extra"][..],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
