@@ -131,10 +131,10 @@ fn parse_cli(args: &[String]) -> Result<Cli, Usage> {
 }
 
 fn print_json(v: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).expect("JSON values serialize")
-    );
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(v).expect("JSON values serialize");
+    // A reader that stops early (`| head`) is not an error worth a panic.
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
 fn find_component(explicit: Option<PathBuf>) -> Result<PathBuf, Usage> {
