@@ -91,7 +91,7 @@ mod tests {
         let s = String::from_utf8(to_bytes(&v)).unwrap();
         assert_eq!(
             s,
-            r#"{"a": [1, 2], "error": {"message": "Forbidden"}, "type": "error"}"#
+            r#"{"type": "error", "error": {"message": "Forbidden"}, "a": [1, 2]}"#
         );
     }
 }
