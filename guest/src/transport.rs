@@ -57,6 +57,9 @@ pub struct LineWindow {
     pub end: Option<u32>,
     /// How many bytes of lines the caller can use at most.
     pub cap_bytes: usize,
+    /// Keep reading up to this many bytes even after the window is complete, so that a small
+    /// file is read whole (and its lines can be counted).
+    pub read_at_least: usize,
 }
 
 /// Tracks how much of a line window a growing body already holds, chunk by chunk.
@@ -65,6 +68,8 @@ pub struct LineWindowTracker {
     window: LineWindow,
     newlines: u64,
     bytes_in_window: usize,
+    bytes_read: usize,
+    window_done: bool,
 }
 
 impl LineWindowTracker {
@@ -74,11 +79,21 @@ impl LineWindowTracker {
             window,
             newlines: 0,
             bytes_in_window: 0,
+            bytes_read: 0,
+            window_done: false,
         }
     }
 
     /// Feeds the next chunk; returns `true` once nothing after this chunk can be used.
     pub fn feed(&mut self, chunk: &[u8]) -> bool {
+        self.bytes_read += chunk.len();
+        if !self.window_done {
+            self.window_done = self.window_complete_after(chunk);
+        }
+        self.window_done && self.bytes_read >= self.window.read_at_least
+    }
+
+    fn window_complete_after(&mut self, chunk: &[u8]) -> bool {
         let start = u64::from(self.window.start);
         for &byte in chunk {
             // Line N begins after newline N-1.
@@ -156,6 +171,7 @@ mod tests {
             start,
             end,
             cap_bytes: cap,
+            read_at_least: 0,
         })
     }
 
@@ -173,6 +189,18 @@ mod tests {
         assert!(!t.feed(b"abcd"));
         assert!(!t.feed(b"e"));
         assert!(t.feed(b"f"));
+    }
+
+    #[test]
+    fn small_files_are_read_whole() {
+        let mut t = LineWindowTracker::new(LineWindow {
+            start: 1,
+            end: Some(1),
+            cap_bytes: 100,
+            read_at_least: 10,
+        });
+        assert!(!t.feed(b"one\ntwo\n"));
+        assert!(t.feed(b"three\n"));
     }
 
     #[test]

@@ -13,6 +13,8 @@ use crate::validate;
 pub const CAP_BYTES: usize = 100_000;
 /// A line range may reach this far into a file.
 pub const MAX_FILE_BYTES: usize = 10_000_000;
+/// Files up to this size are read whole, so that their lines can be counted.
+pub const READ_WHOLE_BYTES: usize = 1_000_000;
 /// Bytes inspected for NUL to detect binary content.
 const SNIFF_BYTES: usize = 8_000;
 
@@ -39,6 +41,7 @@ pub fn run(
         start,
         end,
         cap_bytes: CAP_BYTES,
+        read_at_least: READ_WHOLE_BYTES,
     };
     let (revision, answers) = ctx.at_revision(&repo, branch.as_deref(), |rev| {
         let url = repo_path(
