@@ -15,6 +15,7 @@ pub mod config;
 pub mod cursor;
 pub mod encoding;
 pub mod error;
+pub mod pattern;
 pub mod scope;
 pub mod tools;
 pub mod transport;

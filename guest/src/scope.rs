@@ -3,8 +3,8 @@
 
 use crate::bindings::ToolError;
 use crate::error::ToolResult;
+use crate::pattern::Pattern as Regex;
 use crate::validate::{self, is_slug, shorten};
-use regex_lite::Regex;
 
 /// A repository the agent asked for, known to be inside the scope.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,8 +67,8 @@ impl Scope {
         let compile = |pattern: Option<&str>, setting: &str| -> ToolResult<Option<Regex>> {
             pattern
                 .map(|p| {
-                    // Anchored: `api-.*` must match the whole name, not a part of it.
-                    Regex::new(&format!("^(?:{p})$")).map_err(|e| {
+                    // Patterns match whole names: `api-.*` does not match `old-api-x`.
+                    Regex::new(p).map_err(|e| {
                         ToolError::config(format!(
                             "{setting} is not a valid regular expression: {e}. Fix the pattern \
                              (it must match the whole name, e.g. `api-.*`)."
