@@ -12,8 +12,12 @@ use std::cell::RefCell;
 
 /// The largest JSON answer read; Bitbucket pages are far smaller.
 pub const MAX_JSON_BYTES: usize = 8 << 20;
-/// How many times one request is sent at most when Bitbucket answers 429 or 5xx.
-pub const MAX_ATTEMPTS: usize = 3;
+/// How many times one request is sent at most while Bitbucket answers 429.
+pub const RATE_LIMIT_ATTEMPTS: u32 = 4;
+/// How many times one request is sent at most after a 5xx answer or a failed connection.
+pub const FAILURE_ATTEMPTS: u32 = 3;
+/// The waits between retries of one call add up to at most this many base delays.
+pub const MAX_WAIT_FACTOR: u64 = 10;
 
 /// One GET against the API.
 #[derive(Clone, Debug)]
@@ -109,30 +113,45 @@ impl<'a> Client<'a> {
     }
 
     /// Sends GETs concurrently (and their retries); outcomes in request order.
+    ///
+    /// 429 answers are retried up to [`RATE_LIMIT_ATTEMPTS`] times in all, 5xx answers and
+    /// failed connections up to [`FAILURE_ATTEMPTS`] times, after an exponential backoff with
+    /// jitter whose total stays under [`MAX_WAIT_FACTOR`] × the base delay. A 401 triggers one
+    /// OAuth refresh (when configured) and a retry.
     pub fn get_all(&self, gets: &[ApiGet]) -> Vec<ToolResult<HttpResponse>> {
         let mut outcomes: Vec<Option<ToolResult<HttpResponse>>> = vec![None; gets.len()];
+        let mut attempts = vec![0u32; gets.len()];
         let mut todo: Vec<usize> = (0..gets.len()).collect();
-        for attempt in 1..=MAX_ATTEMPTS {
+        let base_ms = self.config.retry_base_ms;
+        let mut waited_ms = 0u64;
+        for round in 0u32.. {
             let requests: Vec<HttpRequest> = todo.iter().map(|&i| self.request(&gets[i])).collect();
             let answers = self.transport.send_all(&requests);
             let mut again = Vec::new();
             let mut unauthorized = Vec::new();
+            let mut rate_limited = false;
+            let mut backoff = false;
             for (&index, answer) in todo.iter().zip(answers) {
+                attempts[index] += 1;
                 let endpoint = &gets[index].endpoint;
+                let limit = match &answer {
+                    Ok(response) if response.status == 429 => RATE_LIMIT_ATTEMPTS,
+                    Ok(response) if response.status >= 500 => FAILURE_ATTEMPTS,
+                    Err(TransportError::Failed(_)) => FAILURE_ATTEMPTS,
+                    _ => 0,
+                };
+                if attempts[index] < limit {
+                    again.push(index);
+                    backoff = true;
+                    rate_limited |= matches!(&answer, Ok(r) if r.status == 429);
+                }
                 outcomes[index] = Some(match answer {
                     Ok(response) if (200..300).contains(&response.status) => Ok(response),
                     Ok(response) => {
-                        let retryable = response.status == 429 || response.status >= 500;
-                        if retryable && attempt < MAX_ATTEMPTS {
-                            again.push(index);
-                        } else if response.status == 401 && self.can_refresh() {
+                        if response.status == 401 && self.can_refresh() {
                             unauthorized.push(index);
                         }
-                        Err(self.status_error(&response, endpoint))
-                    }
-                    Err(TransportError::Failed(_)) if attempt < MAX_ATTEMPTS => {
-                        again.push(index);
-                        Err(self.transport_error(TransportError::Failed(String::new())))
+                        Err(self.status_error(&response, endpoint, attempts[index], waited_ms))
                     }
                     Err(error) => Err(self.transport_error(error)),
                 });
@@ -150,6 +169,16 @@ impl<'a> Client<'a> {
             if again.is_empty() {
                 break;
             }
+            if backoff {
+                // Rate limits back off from the full base delay, failures from half of it.
+                let nominal = if rate_limited { base_ms } else { base_ms / 2 } << round.min(10);
+                let delay = self.jittered(nominal, round);
+                if waited_ms + delay > base_ms * MAX_WAIT_FACTOR {
+                    break;
+                }
+                self.transport.pause(delay);
+                waited_ms += delay;
+            }
             again.sort_unstable();
             todo = again;
         }
@@ -157,6 +186,16 @@ impl<'a> Client<'a> {
             .into_iter()
             .map(|o| o.expect("every request has an outcome"))
             .collect()
+    }
+
+    /// `nominal` scaled by a factor in [0.5, 1.5), so that clients do not retry in step.
+    fn jittered(&self, nominal: u64, round: u32) -> u64 {
+        // splitmix64 over the transport's entropy (a clock reading in the component).
+        let mut x = self.transport.entropy() ^ (u64::from(round) << 32) ^ 0x9E37_79B9_7F4A_7C15;
+        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        x ^= x >> 31;
+        nominal / 2 + nominal * (x % 1000) / 1000
     }
 
     fn request(&self, get: &ApiGet) -> HttpRequest {
@@ -176,7 +215,25 @@ impl<'a> Client<'a> {
         }
     }
 
-    fn status_error(&self, response: &HttpResponse, endpoint: &Endpoint) -> ToolError {
+    fn status_error(
+        &self,
+        response: &HttpResponse,
+        endpoint: &Endpoint,
+        attempts: u32,
+        waited_ms: u64,
+    ) -> ToolError {
+        if response.status == 429 {
+            return ToolError::new(
+                ErrorKind::RateLimited,
+                format!(
+                    "Bitbucket's rate limit was exceeded (429), and {attempts} attempts over {:.1} s \
+                     did not get through. Bitbucket counts requests per hour for each user or \
+                     token: wait a few minutes before trying again, and prefer fewer, more \
+                     specific requests (a smaller `limit`, a narrower `path`).",
+                    waited_ms as f64 / 1000.0
+                ),
+            );
+        }
         if (300..400).contains(&response.status) {
             return ToolError::upstream(format!(
                 "Bitbucket answered with a redirect (HTTP {}) that the connector does not follow \
@@ -326,4 +383,66 @@ pub fn decode_json<T: DeserializeOwned>(response: &HttpResponse) -> ToolResult<T
             e.to_string().chars().take(120).collect::<String>()
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::bindings::ErrorKind;
+    use crate::tools::testing::{Scripted, config_with};
+    use crate::tools::{Ctx, list_pipelines};
+
+    fn run(t: &Scripted, base_ms: &str) -> Result<(), ErrorKind> {
+        let c = config_with(&[("BITBUCKET_RETRY_BASE_MS", base_ms)]);
+        list_pipelines::run(
+            &Ctx::new(&c, t),
+            Some("widgets".into()),
+            None,
+            None,
+            None,
+            None,
+        )
+        .map(|_| ())
+        .map_err(|e| e.kind)
+    }
+
+    #[test]
+    fn rate_limits_back_off_exponentially_with_jitter_within_a_bound() {
+        let t = Scripted::default().route(
+            "/repositories/acme/widgets/pipelines",
+            429,
+            "Rate limit for this resource has been exceeded",
+        );
+        assert_eq!(run(&t, "1000"), Err(ErrorKind::RateLimited));
+        let pauses = t.pauses.borrow().clone();
+        assert!(t.sent().len() >= 3 && t.sent().len() <= 4, "{:?}", t.sent());
+        assert_eq!(pauses.len(), t.sent().len() - 1);
+        for (i, pause) in pauses.iter().enumerate() {
+            let nominal = 1000u64 << i;
+            assert!(
+                (nominal / 2..nominal * 3 / 2).contains(pause),
+                "pause {i}: {pause}"
+            );
+        }
+        assert!(pauses.iter().sum::<u64>() <= 10_000);
+    }
+
+    #[test]
+    fn server_errors_are_retried_twice_then_reported() {
+        let t = Scripted::default().route("/repositories/acme/widgets/pipelines", 503, "<html>");
+        assert_eq!(run(&t, "10"), Err(ErrorKind::Upstream));
+        assert_eq!(t.sent().len(), 3);
+        assert!(t.pauses.borrow().iter().all(|&p| p < 30));
+    }
+
+    #[test]
+    fn client_errors_are_not_retried() {
+        let t = Scripted::default().route(
+            "/repositories/acme/widgets/pipelines",
+            403,
+            r#"{"type": "error", "error": {"message": "Forbidden"}}"#,
+        );
+        assert_eq!(run(&t, "10"), Err(ErrorKind::Forbidden));
+        assert_eq!(t.sent().len(), 1);
+        assert!(t.pauses.borrow().is_empty());
+    }
 }

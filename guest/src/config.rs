@@ -10,6 +10,8 @@ use crate::scope::Scope;
 pub const DEFAULT_API_BASE_URL: &str = "https://api.bitbucket.org/2.0";
 /// The default OAuth 2.0 token URL.
 pub const DEFAULT_TOKEN_URL: &str = "https://bitbucket.org/site/oauth2/access_token";
+/// The default first wait before retrying a rate-limited request.
+pub const DEFAULT_RETRY_BASE_MS: u64 = 1000;
 /// The default time one call may wait on Bitbucket.
 pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
 
@@ -26,6 +28,8 @@ pub struct Config {
     pub refresh: Option<OAuthRefresh>,
     /// How long to wait on Bitbucket (connect, first byte, between bytes), in seconds.
     pub timeout_seconds: u64,
+    /// The first wait before retrying a 429, in milliseconds (later waits double).
+    pub retry_base_ms: u64,
     /// The branch used when a call names none.
     pub default_branch: Option<String>,
     /// What the agent may see.
@@ -232,6 +236,13 @@ impl Config {
             })?,
         };
 
+        let retry_base_ms = match get("BITBUCKET_RETRY_BASE_MS") {
+            None => DEFAULT_RETRY_BASE_MS,
+            Some(text) => text.parse::<u64>().ok().filter(|ms| *ms <= 60_000).ok_or_else(|| {
+                ToolError::config("BITBUCKET_RETRY_BASE_MS must be a whole number of milliseconds from 0 to 60000.")
+            })?,
+        };
+
         let default_branch = get("BITBUCKET_DEFAULT_BRANCH");
         if let Some(branch) = &default_branch {
             crate::validate::branch_name(branch).map_err(|_| {
@@ -260,6 +271,7 @@ impl Config {
             auth,
             refresh,
             timeout_seconds,
+            retry_base_ms,
             default_branch,
             scope,
         })

@@ -160,6 +160,14 @@ pub enum TransportError {
 pub trait Transport {
     /// Sends every request and returns their outcomes in the same order.
     fn send_all(&self, requests: &[HttpRequest]) -> Vec<Result<HttpResponse, TransportError>>;
+
+    /// Waits before a retry.
+    fn pause(&self, millis: u64);
+
+    /// A value that differs between calls, to spread retries (jitter); not for secrets.
+    fn entropy(&self) -> u64 {
+        0
+    }
 }
 
 #[cfg(test)]

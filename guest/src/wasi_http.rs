@@ -56,9 +56,22 @@ impl Transport for WasiHttp {
             .map(|o| o.unwrap_or_else(|| Err(TransportError::Failed("no outcome".into()))))
             .collect()
     }
+
+    fn pause(&self, millis: u64) {
+        Self::sleep(millis);
+    }
+
+    fn entropy(&self) -> u64 {
+        wasi::clocks::monotonic_clock::now()
+    }
 }
 
 impl WasiHttp {
+    /// Waits `millis` on the host's monotonic clock.
+    fn sleep(millis: u64) {
+        wasi::clocks::monotonic_clock::subscribe_duration(millis.saturating_mul(1_000_000)).block();
+    }
+
     fn start(&self, request: &HttpRequest) -> Result<FutureIncomingResponse, TransportError> {
         let invalid = |what: &str| TransportError::Failed(format!("invalid request {what}"));
         let entries: Vec<(String, Vec<u8>)> = request

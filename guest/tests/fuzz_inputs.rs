@@ -35,6 +35,8 @@ impl Transport for Answer {
             })
             .collect()
     }
+
+    fn pause(&self, _millis: u64) {}
 }
 
 fn config() -> Config {

@@ -31,6 +31,7 @@ pub const COMPONENT_VARS: &[&str] = &[
     "BITBUCKET_OAUTH_REFRESH_TOKEN",
     "BITBUCKET_OAUTH_TOKEN_URL",
     "BITBUCKET_TIMEOUT_SECONDS",
+    "BITBUCKET_RETRY_BASE_MS",
     "BITBUCKET_DEFAULT_BRANCH",
     "BITBUCKET_REPOSITORY",
     "BITBUCKET_REPOSITORY_REGEX",
@@ -65,6 +66,7 @@ struct FileConfig {
     api_base_url: Option<String>,
     credentials: Option<FileCredentials>,
     timeout_seconds: Option<u64>,
+    retry_base_ms: Option<u64>,
     default_branch: Option<String>,
     scope: Option<FileScope>,
 }
@@ -252,6 +254,10 @@ impl Settings {
             (
                 "BITBUCKET_TIMEOUT_SECONDS",
                 file.timeout_seconds.map(|t| t.to_string()),
+            ),
+            (
+                "BITBUCKET_RETRY_BASE_MS",
+                file.retry_base_ms.map(|t| t.to_string()),
             ),
             ("BITBUCKET_DEFAULT_BRANCH", file.default_branch),
             ("BITBUCKET_REPOSITORY", scope.repository),

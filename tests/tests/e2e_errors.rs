@@ -168,7 +168,9 @@ fn pipelines_not_enabled_is_pipelines_unavailable() {
 fn one_rate_limit_is_retried() {
     let fake = FakeBitbucket::start();
     fake.fail_next("/commits", Fault::RateLimited, 1);
-    let out = Host::new(&fake).call("list_commits", widgets_commits());
+    let out = Host::new(&fake)
+        .env("BITBUCKET_RETRY_BASE_MS", "20")
+        .call("list_commits", widgets_commits());
     assert_eq!(out["commits"].as_array().unwrap().len(), 5);
     let tries = fake
         .requests()
@@ -182,8 +184,34 @@ fn one_rate_limit_is_retried() {
 fn persistent_rate_limit_is_rate_limited() {
     let fake = FakeBitbucket::start();
     fake.fail_always("/commits", Fault::RateLimited);
-    let (kind, _) = Host::new(&fake).call_err("list_commits", widgets_commits());
+    let (kind, message) = Host::new(&fake)
+        .env("BITBUCKET_RETRY_BASE_MS", "100")
+        .call_err("list_commits", widgets_commits());
     assert_eq!(kind, "rate_limited");
+    assert!(message.contains("wait a few minutes"), "{message}");
+    // Exponential backoff with jitter: the n-th wait is 100 ms × 2^n × [0.5, 1.5), and the
+    // waits stop within 10 base delays.
+    let arrivals: Vec<_> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path().contains("/commits"))
+        .map(|r| r.arrived)
+        .collect();
+    assert!(
+        (3..=4).contains(&arrivals.len()),
+        "{} attempts",
+        arrivals.len()
+    );
+    for (n, pair) in arrivals.windows(2).enumerate() {
+        let gap = pair[1].duration_since(pair[0]).as_millis() as u64;
+        assert!(gap >= 50 << n, "wait {n} was {gap} ms");
+    }
+    let total = arrivals
+        .last()
+        .unwrap()
+        .duration_since(arrivals[0])
+        .as_millis();
+    assert!(total < 1000 + 500, "waited {total} ms in all");
 }
 
 #[test]

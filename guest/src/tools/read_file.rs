@@ -204,6 +204,8 @@ mod tests {
                 })
                 .collect()
         }
+
+        fn pause(&self, _millis: u64) {}
     }
 
     fn read(

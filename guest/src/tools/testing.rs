@@ -13,6 +13,8 @@ pub struct Scripted {
     pub log: RefCell<Vec<String>>,
     /// The size of every batch sent (requests in flight together).
     pub batches: RefCell<Vec<usize>>,
+    /// Every pause before a retry, in milliseconds.
+    pub pauses: RefCell<Vec<u64>>,
 }
 
 impl Scripted {
@@ -61,6 +63,10 @@ impl Transport for Scripted {
                 })
             })
             .collect()
+    }
+
+    fn pause(&self, millis: u64) {
+        self.pauses.borrow_mut().push(millis);
     }
 }
 
