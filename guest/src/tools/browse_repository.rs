@@ -9,6 +9,8 @@ use crate::error::{Endpoint, ToolResult};
 use crate::validate;
 
 const TOOL: &str = "browse_repository";
+/// Only what the tool returns (REFERENCE §3: a whitelist must keep `next`).
+const FIELDS: &str = "next,values.path,values.type,values.size";
 
 /// Runs the tool.
 pub fn run(
@@ -39,6 +41,7 @@ pub fn run(
                 },
             )
             .param("pagelen", limit)
+            .param("fields", FIELDS)
             .param_opt("page", token.clone()),
         ]
     })?;
@@ -129,7 +132,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            again.sent(),
+            again.sent_without_fields(),
             ["/repositories/acme/widgets/src/main/src/?pagelen=2&page=Zx9"]
         );
     }

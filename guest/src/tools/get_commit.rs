@@ -8,6 +8,9 @@ use crate::encoding::{percent_encode, query_param};
 use crate::error::{Endpoint, ToolResult};
 use crate::validate;
 
+/// Only what the tool returns (REFERENCE §3: a whitelist must keep `next`).
+const DIFFSTAT_FIELDS: &str =
+    "next,values.status,values.lines_added,values.lines_removed,values.old.path,values.new.path";
 /// Diffstat entries per page (Bitbucket allows up to 5000).
 const DIFFSTAT_PAGELEN: u32 = 1000;
 /// At most this many diffstat pages are read.
@@ -28,6 +31,7 @@ pub fn run(ctx: &Ctx, repo: Option<String>, commit: String) -> ToolResult<Commit
             endpoint.clone(),
         )
         .param("pagelen", DIFFSTAT_PAGELEN)
+        .param("fields", DIFFSTAT_FIELDS)
         .param_opt("page", (page > 1).then_some(page))
     };
     // The commit and its diffstat are independent: one round trip for both.
@@ -37,6 +41,10 @@ pub fn run(ctx: &Ctx, repo: Option<String>, commit: String) -> ToolResult<Commit
             ApiGet::new(
                 repo_path(&repo, &format!("/commit/{}", percent_encode(&hash))),
                 endpoint.clone(),
+            )
+            .param(
+                "fields",
+                "hash,author.raw,author.user.display_name,date,message,parents.hash",
             ),
             diffstat(1),
         ])

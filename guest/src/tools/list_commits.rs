@@ -9,6 +9,9 @@ use crate::error::{Endpoint, ToolResult};
 use crate::validate;
 
 const TOOL: &str = "list_commits";
+/// Only what the tool returns (REFERENCE §3: a whitelist must keep `next`).
+const FIELDS: &str =
+    "next,values.hash,values.author.raw,values.author.user.display_name,values.date,values.message";
 
 /// Runs the tool.
 pub fn run(
@@ -43,6 +46,7 @@ pub fn run(
             },
         )
         .param("pagelen", limit)
+        .param("fields", FIELDS)
         .param_opt("path", path)
         .param_opt("page", token),
     )?;
@@ -91,7 +95,7 @@ mod tests {
         assert_eq!(out.commits[0].author, "Nik <n@acme.com>");
         assert_eq!(out.commits[0].message, "Fix it\n\nbody\n");
         assert_eq!(
-            t.sent(),
+            t.sent_without_fields(),
             ["/repositories/acme/widgets/commits/develop?pagelen=1&path=src"]
         );
         let cursor =

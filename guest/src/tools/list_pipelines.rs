@@ -8,6 +8,11 @@ use crate::error::{Endpoint, ToolResult};
 use crate::validate::{self, shorten};
 
 const TOOL: &str = "list_pipelines";
+/// Only what the tool returns (REFERENCE §3: a whitelist must keep `next`).
+const FIELDS: &str = "next,values.uuid,values.build_number,values.state.name,\
+    values.state.result.name,values.state.stage.name,values.target.ref_name,values.target.source,\
+    values.target.commit.hash,values.trigger.name,values.creator.display_name,values.created_on,\
+    values.completed_on,values.duration_in_seconds";
 
 /// The statuses a caller may filter by, and the Pipelines service's filter word for each
 /// (REFERENCE §15: the filter vocabulary differs from the state vocabulary).
@@ -67,6 +72,7 @@ pub fn run(
             )
             .param("sort", "-created_on")
             .param("pagelen", pagelen)
+            .param("fields", FIELDS)
             .param("page", page)
             .param_opt("target.branch", branch.clone())
             .param_opt("status", status.map(|(_, filter)| filter))
@@ -183,7 +189,7 @@ mod tests {
         );
         assert_eq!(out.pipelines[1].duration_seconds, Some(3));
         assert_eq!(out.pipelines[0].branch.as_deref(), Some("main"));
-        assert!(t.sent()[0].starts_with("/repositories/acme/widgets/pipelines?sort=-created_on&pagelen=30&page=1&target.branch=main"));
+        assert!(t.sent_without_fields()[0].starts_with("/repositories/acme/widgets/pipelines?sort=-created_on&pagelen=30&page=1&target.branch=main"));
     }
 
     #[test]

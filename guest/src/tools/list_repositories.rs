@@ -9,6 +9,9 @@ use crate::error::{Endpoint, ToolResult};
 use crate::validate;
 
 const TOOL: &str = "list_repositories";
+/// Only what the tool returns (REFERENCE §3: a whitelist must keep `next`).
+const LIST_FIELDS: &str = "next,values.slug,values.full_name,values.name,values.description,\
+    values.language,values.is_private,values.mainbranch.name,values.updated_on,values.links.html.href";
 
 /// Runs the tool.
 pub fn run(
@@ -71,6 +74,7 @@ pub fn run(
             .param("page", page)
             .param("sort", "-updated_on")
             .param_opt("q", q.clone())
+            .param("fields", LIST_FIELDS)
         },
     };
     let (repositories, next_page) =

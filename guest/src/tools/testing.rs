@@ -25,6 +25,25 @@ impl Scripted {
         self
     }
 
+    /// The requests sent, as path and query below `/2.0`, without their `fields` parameter.
+    pub fn sent_without_fields(&self) -> Vec<String> {
+        self.sent()
+            .iter()
+            .map(|p| {
+                let (path, query) = p.split_once('?').unwrap_or((p, ""));
+                let kept: Vec<&str> = query
+                    .split('&')
+                    .filter(|kv| !kv.starts_with("fields="))
+                    .collect();
+                if kept.iter().all(|kv| kv.is_empty()) {
+                    path.to_owned()
+                } else {
+                    format!("{path}?{}", kept.join("&"))
+                }
+            })
+            .collect()
+    }
+
     /// The requests sent, as path and query below `/2.0`.
     pub fn sent(&self) -> Vec<String> {
         self.log
