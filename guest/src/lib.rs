@@ -15,6 +15,7 @@ pub mod config;
 pub mod cursor;
 pub mod encoding;
 pub mod error;
+pub mod json;
 pub mod pattern;
 pub mod scope;
 pub mod tools;
