@@ -303,6 +303,9 @@ pub struct PipelineTarget {
     /// For pull-request targets: the source branch.
     #[serde(default)]
     pub source: Option<String>,
+    /// For pull-request targets: the destination branch.
+    #[serde(default)]
+    pub destination: Option<String>,
 }
 
 /// A pipeline run (REFERENCE §15).

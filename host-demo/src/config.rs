@@ -328,7 +328,7 @@ impl Settings {
             let token = get(&vars, "BITBUCKET_TOKEN");
             let username = get(&vars, "BITBUCKET_USERNAME");
             let password =
-                get(&vars, "BITBUCKET_APP_PASSWORD").or_else(|| get(&vars, "BITBUCKET_API_TOKEN"));
+                get(&vars, "BITBUCKET_API_TOKEN").or_else(|| get(&vars, "BITBUCKET_APP_PASSWORD"));
             let creds = match (token, username, password) {
                 (Some(token), _, _) => HostCredentials::Bearer(token),
                 (None, Some(username), Some(password)) => {

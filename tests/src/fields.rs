@@ -75,9 +75,37 @@ fn intermediate(src: &Value, op: &Op, hidden: &Hidden) -> Value {
     }
 }
 
+/// Merges `src` into `dst`: objects key by key (keeping what only `dst` has), arrays of the
+/// same length element by element, anything else replaced.
+fn merge(dst: &mut Value, src: Value) {
+    match (dst, src) {
+        (Value::Object(d), Value::Object(s)) => {
+            for (k, v) in s {
+                match d.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        d.insert(k, v);
+                    }
+                }
+            }
+        }
+        (Value::Array(d), Value::Array(s)) if d.len() == s.len() => {
+            for (d, s) in d.iter_mut().zip(s) {
+                merge(d, s);
+            }
+        }
+        (dst, src) => *dst = src,
+    }
+}
+
 fn add(dst: &mut Value, src: &Value, segs: &[String], op: &Op, hidden: &Hidden) {
     if segs.is_empty() {
-        *dst = src.clone();
+        match op {
+            // `+path` adds the default view of what is at `path`: paths hidden below it stay
+            // hidden unless they are named too (in any order).
+            Op::Add => merge(dst, strip(src, hidden)),
+            _ => *dst = src.clone(),
+        }
         return;
     }
     match src {
@@ -256,5 +284,26 @@ mod tests {
             v,
             json!({"values": [{"file": {"path": "a", "commit": {"hash": "h", "repository": {"slug": "r", "name": "R"}}}}]})
         );
+    }
+
+    #[test]
+    fn adding_a_hidden_object_keeps_what_is_hidden_below_it() {
+        let full = json!({"values": [{"file": {"path": "a", "commit": {"hash": "h",
+            "repository": {"slug": "r", "mainbranch": {"type": "branch", "name": "main"}}}}}]});
+        let hidden = [
+            "values.file.commit",
+            "values.file.commit.repository",
+            "values.file.commit.repository.mainbranch",
+        ];
+        let repo = json!({"values": [{"file": {"path": "a", "commit": {"hash": "h", "repository": {"slug": "r"}}}}]});
+        let v = apply(&full, &hidden, Some("+values.file.commit.repository"));
+        assert_eq!(v, repo);
+        for fields in [
+            "+values.file.commit.repository,+values.file.commit.repository.mainbranch.name",
+            "+values.file.commit.repository.mainbranch.name,+values.file.commit.repository",
+        ] {
+            let v = apply(&full, &hidden, Some(fields));
+            assert_eq!(v, full, "{fields}");
+        }
     }
 }

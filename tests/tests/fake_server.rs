@@ -543,6 +543,21 @@ fn code_search() {
             .iter()
             .all(|v| v["file"]["commit"]["repository"]["full_name"] == "acme/legacy-app")
     );
+    assert!(
+        values.iter().all(|v| v["file"]["commit"]["repository"]
+            .get("mainbranch")
+            .is_none()),
+        "the condensed repository has no main branch unless it is asked for"
+    );
+    let with_main = get(&fake, &format!("/2.0/workspaces/acme/search/code?search_query={SEARCH_WORD}+repo:legacy-app&fields=%2Bvalues.file.commit.repository,%2Bvalues.file.commit.repository.mainbranch.name")).json();
+    let values = with_main["values"].as_array().unwrap();
+    assert!(!values.is_empty());
+    assert!(
+        values
+            .iter()
+            .all(|v| v["file"]["commit"]["repository"]["mainbranch"]["name"] == "master"),
+        "{with_main}"
+    );
 
     fake.set_search(SearchMode::Disabled);
     let off = get(&fake, "/2.0/workspaces/acme/search/code?search_query=x");

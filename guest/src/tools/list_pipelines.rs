@@ -10,7 +10,7 @@ use crate::validate::{self, shorten};
 const TOOL: &str = "list_pipelines";
 /// Only what the tool returns (REFERENCE §3: a whitelist must keep `next`).
 const FIELDS: &str = "next,values.uuid,values.build_number,values.state.name,\
-    values.state.result.name,values.state.stage.name,values.target.ref_name,values.target.source,\
+    values.state.result.name,values.state.stage.name,values.target.ref_type,values.target.ref_name,values.target.source,values.target.destination,\
     values.target.commit.hash,values.trigger.name,values.creator.display_name,values.created_on,\
     values.completed_on,values.duration_in_seconds";
 
@@ -80,18 +80,40 @@ pub fn run(
     };
     let (runs, next_page) =
         listing.collect(&ctx.client, page.as_deref(), limit, |p: &ApiPipeline| {
-            let shown = convert_ref(p);
-            let branch_ok = match &shown {
-                Some(name) => scope.branch_allowed(name),
-                None => scope.branch_regex.is_none(),
-            };
             // The filter mapping is not documented; check the answer too.
-            branch_ok && status.is_none_or(|(name, _)| status_of(p) == name)
+            on_allowed_branches(p, scope) && status.is_none_or(|(name, _)| status_of(p) == name)
         })?;
     Ok(PipelinePage {
         pipelines: runs.into_iter().map(convert).collect(),
         next_page,
     })
+}
+
+/// Under a branch pattern, a run is visible when it ran on an allowed branch, or for a pull
+/// request whose source and destination branches are both allowed. Runs on tags (even one
+/// named like an allowed branch) and on bare commits are not.
+fn on_allowed_branches(p: &ApiPipeline, scope: &crate::scope::Scope) -> bool {
+    if scope.branch_regex.is_none() {
+        return true;
+    }
+    let target = &p.target;
+    match (target.ref_type.as_deref(), target.ref_name.as_deref()) {
+        (Some(kind), Some(name)) => {
+            (kind.eq_ignore_ascii_case("branch") || kind.eq_ignore_ascii_case("named_branch"))
+                && scope.branch_allowed(name)
+        }
+        (None, None) => {
+            target
+                .source
+                .as_deref()
+                .is_some_and(|s| scope.branch_allowed(s))
+                && target
+                    .destination
+                    .as_deref()
+                    .is_some_and(|d| scope.branch_allowed(d))
+        }
+        _ => false,
+    }
 }
 
 /// The branch or tag a run is on (for pull-request runs, the source branch).

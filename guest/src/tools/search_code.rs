@@ -19,6 +19,15 @@ pub fn run(
     page: Option<String>,
 ) -> ToolResult<SearchResults> {
     let query = validate::search_query(&query)?;
+    // A `repo:` modifier in the query names a repository just as the `repo` argument does,
+    // so it is held to the same scope before anything is sent.
+    for term in query.split_whitespace() {
+        if let Some(prefix) = term.get(..5)
+            && prefix.eq_ignore_ascii_case("repo:")
+        {
+            ctx.repo(Some(term[5..].trim_matches('"')))?;
+        }
+    }
     let limit = validate::limit(limit)?;
     let config = ctx.config();
     let scope = &config.scope;
@@ -167,6 +176,15 @@ mod tests {
             "{}",
             t.sent()[0]
         );
+        let e = run(
+            &Ctx::new(&c, &t),
+            "foo repo:secret-infra".into(),
+            None,
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::OutOfScope);
         let e = run(
             &Ctx::new(&c, &t),
             "foo".into(),

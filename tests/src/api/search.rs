@@ -15,8 +15,14 @@ use serde_json::{Value, json};
 /// The search's paging limits.
 pub const LIMITS: Limits = Limits::new(10, 100);
 
-/// Fields left out of each result unless asked for (`+values.file.commit.repository`).
-pub const HIDDEN: &[&str] = &["values.file.commit", "values.file.commit.repository"];
+/// Fields left out of each result unless asked for (`+values.file.commit.repository`). The
+/// repository is the condensed one; fields beyond it, such as its main branch, come only when
+/// named (`+values.file.commit.repository.mainbranch.name`, as Backstage asks, REFERENCE §11).
+pub const HIDDEN: &[&str] = &[
+    "values.file.commit",
+    "values.file.commit.repository",
+    "values.file.commit.repository.mainbranch",
+];
 
 /// A parsed search query.
 #[derive(Debug, Default, PartialEq)]
@@ -227,11 +233,17 @@ pub fn code(ctx: &Ctx) -> Reply {
                 continue;
             };
             let mut file = ctx.links.file(ctx.ws, repo, &head.hash, path, content);
+            let mut repository = ctx.links.repo_condensed(ctx.ws, repo);
+            repository["mainbranch"] = json!(
+                repo.mainbranch
+                    .as_ref()
+                    .map(|m| json!({"type": "branch", "name": m}))
+            );
             let commit = json!({
                 "type": "commit",
                 "hash": head.hash,
                 "links": file["commit"]["links"].clone(),
-                "repository": ctx.links.repo_condensed(ctx.ws, repo),
+                "repository": repository,
             });
             file = json!({
                 "path": path,

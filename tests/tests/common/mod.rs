@@ -4,12 +4,13 @@
 
 #![allow(dead_code)]
 
-use fake_bitbucket::FakeBitbucket;
+use fake_bitbucket::{FakeBitbucket, RecordedRequest};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The workspace root (the parent of this package).
@@ -89,6 +90,7 @@ impl Outcome {
 /// and minus what [`Host::without`] removes.
 pub struct Host {
     env: Vec<(String, String)>,
+    transcript: Option<Transcript>,
 }
 
 impl Host {
@@ -107,7 +109,16 @@ impl Host {
                 env.push((key.to_string(), v));
             }
         }
-        Host { env }
+        Host {
+            env,
+            transcript: None,
+        }
+    }
+
+    /// Records every later run's standard output and error into `transcript`.
+    pub fn record(mut self, transcript: &Transcript) -> Host {
+        self.transcript = Some(transcript.clone());
+        self
     }
 
     /// Sets an environment variable.
@@ -133,11 +144,15 @@ impl Host {
             .args(args)
             .output()
             .expect("run host-demo");
-        Outcome {
+        let outcome = Outcome {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        if let Some(t) = &self.transcript {
+            t.push(&args.join(" "), &outcome);
         }
+        outcome
     }
 
     /// `host-demo call TOOL ARGS`; the raw outcome.
@@ -291,4 +306,113 @@ pub fn http(
 /// `GET target` with the default bearer token.
 pub fn get(fake: &FakeBitbucket, target: &str) -> HttpResponse {
     http(fake, "GET", target, Some("Bearer test-token-valid"), b"")
+}
+
+/// Everything `host-demo` printed during a test (standard output and error of every run of
+/// the [`Host`]s that [`Host::record`] into it), to check at the end that no secret leaked.
+#[derive(Clone, Default)]
+pub struct Transcript(Arc<Mutex<Vec<(String, String)>>>);
+
+impl Transcript {
+    /// An empty transcript.
+    pub fn new() -> Transcript {
+        Transcript::default()
+    }
+
+    fn push(&self, label: &str, outcome: &Outcome) {
+        let mut g = self.0.lock().expect("transcript lock");
+        g.push((format!("stdout of `{label}`"), outcome.stdout.clone()));
+        g.push((format!("stderr of `{label}`"), outcome.stderr.clone()));
+    }
+
+    /// The number of outputs recorded (two per run).
+    pub fn len(&self) -> usize {
+        self.0.lock().expect("transcript lock").len()
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Asserts that no recorded output contains any of `secrets` (empty ones are skipped),
+    /// nor the base64 form a secret would take in a Basic header (see [`basic_value`]).
+    pub fn assert_free_of(&self, secrets: &[String]) {
+        let outputs = self.0.lock().expect("transcript lock");
+        assert!(!outputs.is_empty(), "no host-demo output was recorded");
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            for (label, text) in outputs.iter() {
+                assert!(
+                    !text.contains(secret.as_str()),
+                    "a secret ({} characters, starting {:?}) leaked into the {label}:\n{text}",
+                    secret.len(),
+                    secret.chars().take(4).collect::<String>()
+                );
+            }
+        }
+    }
+}
+
+/// `Basic base64(user:password)`, the `Authorization` value of a basic credential.
+pub fn basic_value(user: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        fake_bitbucket::auth::base64_encode(format!("{user}:{password}").as_bytes())
+    )
+}
+
+/// Percent-decodes `s` until nothing changes (so a doubly encoded name is found too).
+pub fn fully_decoded(s: &str) -> String {
+    let mut cur = s.to_string();
+    for _ in 0..4 {
+        let next = fake_bitbucket::http::percent_decode(&cur, false);
+        if next == cur {
+            break;
+        }
+        cur = next;
+    }
+    cur
+}
+
+/// The request's raw target (path and query), percent-decoded.
+pub fn decoded_url(r: &RecordedRequest) -> String {
+    fully_decoded(&r.url)
+}
+
+/// The request's raw path (no query), percent-decoded.
+pub fn decoded_path(r: &RecordedRequest) -> String {
+    fully_decoded(r.path())
+}
+
+/// Asserts that no request the fake received mentions any of `needles` anywhere in its
+/// percent-decoded URL (path and query); `what` names the call for the message.
+pub fn assert_never_requested(fake: &FakeBitbucket, needles: &[&str], what: &str) {
+    for r in fake.requests() {
+        let url = decoded_url(&r);
+        for needle in needles {
+            assert!(
+                !url.contains(needle),
+                "{what}: a request mentioned out-of-scope `{needle}`: {} {} (decoded {url})",
+                r.method,
+                r.url
+            );
+        }
+    }
+}
+
+/// Asserts that every request the fake received stays inside workspace `acme` (or is the
+/// OAuth token endpoint).
+pub fn assert_only_workspace_acme(fake: &FakeBitbucket, what: &str) {
+    for r in fake.requests() {
+        let path = decoded_path(&r);
+        assert!(
+            path == "/2.0/repositories/acme"
+                || path.starts_with("/2.0/repositories/acme/")
+                || path.starts_with("/2.0/workspaces/acme/")
+                || path == "/site/oauth2/access_token",
+            "{what}: a request left workspace acme: {} {}",
+            r.method,
+            r.url
+        );
+    }
 }
