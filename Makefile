@@ -4,14 +4,14 @@ WASM_TARGET := wasm32-wasip2
 COMPONENT := target/$(WASM_TARGET)/component/bitbucket_connector.wasm
 HOST := target/release/host-demo
 
-.PHONY: build component host test lint demo clean
+.PHONY: build component host test lint demo clean bench jco-check
 
 build: component host
 
 # The component is built with the size-optimised `component` profile (see Cargo.toml).
 component:
 	@rustup target list --installed 2>/dev/null | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
-	$(CARGO) build -p bitbucket-connector --target $(WASM_TARGET) --profile component
+	$(CARGO) build -p bitbucket-connector -p misbehaving-guest --target $(WASM_TARGET) --profile component
 	@ls -l $(COMPONENT) | awk '{print "component: " $$NF " (" $$5 " bytes)"}'
 
 host:
@@ -28,6 +28,16 @@ lint:
 
 demo: build
 	@scripts/demo.sh
+
+# Speed as ratios (not part of `make test`): tools against the fake with injected latency,
+# host overhead, cold and warm start, component size. See BENCHMARKS.md.
+bench: build
+	$(CARGO) run --release -p fake-bitbucket --bin bench
+
+# The component in Node through jco (not part of `make test`: needs node and npm, and the
+# first run downloads ~340 MB of node_modules, ~20 s; later runs take ~2 s).
+jco-check: build
+	@scripts/jco-check.sh
 
 clean:
 	$(CARGO) clean

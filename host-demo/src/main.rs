@@ -3,16 +3,11 @@
 //! ```text
 //! host-demo [--config FILE.toml] [--component FILE.wasm] tools
 //! host-demo [--config FILE.toml] [--component FILE.wasm] call TOOL [JSON]
+//! host-demo [--config FILE.toml] [--component FILE.wasm] mcp
 //! ```
 //!
 //! Exit status: 0 success, 1 tool error (printed as `{"error": {kind, message}}` on stdout),
 //! 2 bad usage or a configuration the host cannot use (message on stderr).
-
-mod config;
-mod outbound;
-mod runtime;
-mod schema;
-mod values;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -21,9 +16,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::config::Settings;
-use crate::runtime::Runtime;
-use crate::schema::Catalog;
+use host_demo::config::Settings;
+use host_demo::mcp;
+use host_demo::runtime::{self, Runtime};
+use host_demo::schema::Catalog;
 
 const USAGE: &str = "\
 usage: host-demo [--config FILE.toml] [--component FILE.wasm] <command>
@@ -31,6 +27,7 @@ usage: host-demo [--config FILE.toml] [--component FILE.wasm] <command>
 commands:
   tools                 print the tools as a JSON array [{name, description, input_schema}]
   call TOOL [JSON]      run TOOL with a JSON object of arguments (default {}; - reads stdin)
+  mcp                   serve the tools to an agent over MCP (JSON-RPC on stdin/stdout)
 
 The component is looked for, when --component is not given, at
 <dir of host-demo>/../wasm32-wasip2/component/bitbucket_connector.wasm and then at
@@ -44,6 +41,7 @@ struct Usage(String);
 enum Command {
     Tools,
     Call { tool: String, args: Option<String> },
+    Mcp,
     Help,
 }
 
@@ -93,7 +91,7 @@ fn parse_cli(args: &[String]) -> Result<Cli, Usage> {
     let command = match rest.first().map(String::as_str) {
         None => {
             return Err(Usage(
-                "missing command: `tools` or `call TOOL [JSON]`".into(),
+                "missing command: `tools`, `call TOOL [JSON]` or `mcp`".into(),
             ));
         }
         Some("tools") => {
@@ -104,6 +102,15 @@ fn parse_cli(args: &[String]) -> Result<Cli, Usage> {
                 )));
             }
             Command::Tools
+        }
+        Some("mcp") => {
+            if rest.len() > 1 {
+                return Err(Usage(format!(
+                    "`mcp` takes no arguments, got `{}`",
+                    rest[1]
+                )));
+            }
+            Command::Mcp
         }
         Some("call") => match rest.len() {
             1 => return Err(Usage("`call` needs a tool name".into())),
@@ -119,7 +126,7 @@ fn parse_cli(args: &[String]) -> Result<Cli, Usage> {
         },
         Some(other) => {
             return Err(Usage(format!(
-                "unknown command `{other}`: expected `tools` or `call`"
+                "unknown command `{other}`: expected `tools`, `call` or `mcp`"
             )));
         }
     };
@@ -226,6 +233,44 @@ fn run() -> Result<ExitCode, Usage> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Mcp => serve_mcp(catalog, cli.config, cli.component),
+    }
+}
+
+/// `host-demo mcp`: loads the configuration and the component once, then answers MCP
+/// messages on stdin/stdout until stdin closes. Only protocol messages go to stdout;
+/// diagnostics go to stderr.
+fn serve_mcp(
+    catalog: Arc<Catalog>,
+    config: Option<PathBuf>,
+    component: Option<PathBuf>,
+) -> Result<ExitCode, Usage> {
+    let settings = Settings::load(config.as_deref()).map_err(|e| Usage(e.to_string()))?;
+    let component = find_component(component)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Usage(format!("cannot start the async runtime: {e}")))?;
+    let served = rt.block_on(async {
+        let runtime = Runtime::new(catalog.clone(), settings, &component)
+            .map_err(|e| Usage(format!("{e:#}")))?;
+        eprintln!(
+            "host-demo: serving {} tools over MCP on stdin/stdout ({})",
+            catalog.tools.len(),
+            component.display()
+        );
+        let backend = Arc::new(mcp::RuntimeBackend::new(catalog, runtime));
+        let input = tokio::io::BufReader::new(tokio::io::stdin());
+        Ok::<_, Usage>(mcp::serve(input, tokio::io::stdout(), backend).await)
+    })?;
+    // A read of stdin may still be pending on a blocking thread: do not wait for it.
+    rt.shutdown_background();
+    match served {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("host-demo: MCP connection failed: {e}");
+            Ok(ExitCode::from(1))
+        }
     }
 }
 
@@ -271,6 +316,10 @@ mod tests {
             parse(&["call", "list_repositories"]).ok().unwrap().command,
             Command::Call { args: None, .. }
         ));
+        assert!(matches!(
+            parse(&["--config", "c.toml", "mcp"]).ok().unwrap().command,
+            Command::Mcp
+        ));
         for bad in [
             &[][..],
             &["list"][..],
@@ -279,6 +328,7 @@ mod tests {
             &["--config"][..],
             &["--verbose", "tools"][..],
             &["call", "a", "{}", "extra"][..],
+            &["mcp", "x"][..],
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Checks that the component runs in Node through jco (the JavaScript component host):
+# installs jco and preview2-shim (jco/package-lock.json), transpiles the component, starts the
+# fake Bitbucket, and runs jco/run-check.mjs, which calls list_repositories and read_file and
+# checks a typed error. The repositories must match what host-demo (wasmtime) returns.
+# Needs node >= 18 and npm (the first run downloads ~340 MB of node_modules).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COMPONENT=target/wasm32-wasip2/component/bitbucket_connector.wasm
+HOST=target/release/host-demo
+FAKE=target/release/fake-bitbucket
+for f in "$COMPONENT" "$HOST" "$FAKE"; do
+  [ -e "$f" ] || { echo "jco-check: $f is missing: run \`make build\` first" >&2; exit 2; }
+done
+command -v node >/dev/null && command -v npm >/dev/null ||
+  { echo "jco-check: needs node and npm" >&2; exit 2; }
+
+if [ ! -x jco/node_modules/.bin/jco ] || [ jco/package-lock.json -nt jco/node_modules/.package-lock.json ]; then
+  # `npm install` rather than `npm ci`: the lock file omits optional platform packages that are
+  # not published for every platform, which `npm ci` refuses; `install` still follows the lock.
+  echo "jco-check: npm install (jco, preview2-shim, as locked in jco/package-lock.json)"
+  (cd jco && npm install --no-audit --no-fund --loglevel=error)
+fi
+
+rm -rf jco/out
+(cd jco && ./node_modules/.bin/jco transpile "../$COMPONENT" -o out --name bitbucket_connector -q)
+
+log=$(mktemp)
+"$FAKE" --port 0 >"$log" 2>&1 &
+fake_pid=$!
+trap 'kill $fake_pid 2>/dev/null; rm -f "$log"' EXIT
+for _ in $(seq 50); do
+  grep -q "listening on" "$log" && break
+  sleep 0.1
+done
+base=$(grep -o 'http://[^ ]*' "$log" | head -1)
+[ -n "$base" ] || { echo "jco-check: the fake Bitbucket did not start:"; cat "$log"; exit 1; }
+
+export BITBUCKET_WORKSPACE=acme BITBUCKET_API_BASE_URL="$base" BITBUCKET_TOKEN=test-token-valid
+node_out=$(cd jco && node run-check.mjs)
+echo "jco: $node_out"
+
+slugs() { grep -o '"slug": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' | paste -sd, -; }
+from_node=$(printf '%s' "$node_out" | grep -o '"slugs":\[[^]]*\]' | grep -o '"[^"]*"' | tail -n +2 | tr -d '"' | paste -sd, -)
+from_wasmtime=$("$HOST" call list_repositories '{"limit": 5}' | slugs)
+if [ "$from_node" != "$from_wasmtime" ]; then
+  echo "jco-check: jco returned [$from_node] but host-demo returned [$from_wasmtime]" >&2
+  exit 1
+fi
+echo "jco-check: ok (the component runs in Node via jco; same repositories as in wasmtime: $from_node)"
