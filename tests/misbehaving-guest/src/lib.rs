@@ -1,7 +1,9 @@
 //! Exports the connector's interface, misbehaving on purpose: `list-repositories` traps,
 //! `browse-repository` loops forever, `read-file` grows memory without bound, and
 //! `search-code` answers normally, so a test can check that the host stops each bad call,
-//! reports it as an error, and serves the next call.
+//! reports it as an error, and serves the next call. `list-commits` sends a GET to the
+//! `host:port` given as `repo`, wherever that is, and reports what happened: the host's
+//! outbound allow-list must refuse it unless it is the configured API origin.
 
 wit_bindgen::generate!({ world: "connector", path: "../../wit" });
 
@@ -74,13 +76,16 @@ impl Guest for Misbehaving {
     }
 
     fn list_commits(
-        _: Option<String>,
+        repo: Option<String>,
         _: Option<String>,
         _: Option<String>,
         _: Option<u32>,
         _: Option<String>,
     ) -> Result<CommitPage, ToolError> {
-        unused()
+        Err(ToolError {
+            kind: ErrorKind::Upstream,
+            message: fetch(&repo.unwrap_or_default()),
+        })
     }
 
     fn get_commit(_: Option<String>, _: String) -> Result<CommitDetail, ToolError> {
@@ -104,5 +109,26 @@ impl Guest for Misbehaving {
         _: Option<String>,
     ) -> Result<PipelinePage, ToolError> {
         unused()
+    }
+}
+
+/// GET `http://{authority}/`; what came back, as text.
+fn fetch(authority: &str) -> String {
+    use wasi::http::outgoing_handler::handle;
+    use wasi::http::types::{Fields, OutgoingRequest, Scheme};
+    let request = OutgoingRequest::new(Fields::new());
+    let _ = request.set_scheme(Some(&Scheme::Http));
+    let _ = request.set_authority(Some(authority));
+    let _ = request.set_path_with_query(Some("/"));
+    match handle(request, None) {
+        Err(code) => format!("refused: {code:?}"),
+        Ok(future) => {
+            future.subscribe().block();
+            match future.get() {
+                Some(Ok(Ok(response))) => format!("response: {}", response.status()),
+                Some(Ok(Err(code))) => format!("refused: {code:?}"),
+                other => format!("no response: {other:?}"),
+            }
+        }
     }
 }
