@@ -305,6 +305,9 @@ fn handle(shared: &Shared, mut request: tiny_http::Request) {
         tiny_http::Header::from_bytes(&b"X-Request-Count"[..], id.to_string().as_bytes())
             .expect("valid header"),
     );
+    if !matches!(reply.body, Body::Stall(_)) {
+        shared.log.answering(id);
+    }
     let sent = match reply.body {
         Body::Stall(d) => {
             sleep_unless_stopped(shared, d);
