@@ -3,16 +3,27 @@ CARGO ?= cargo
 WASM_TARGET := wasm32-wasip2
 COMPONENT := target/$(WASM_TARGET)/component/bitbucket_connector.wasm
 HOST := target/release/host-demo
+# The Spin HTTP component has its own target directory: it links the connector as a library
+# (without the `component` feature), and cargo would otherwise put that build's
+# `bitbucket_connector.wasm` (exporting nothing) in place of the real component.
+SPIN_TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)/spin
+SPIN_COMPONENT := $(SPIN_TARGET_DIR)/$(WASM_TARGET)/component/bitbucket_spin.wasm
 
-.PHONY: build component host test lint demo clean bench jco-check
+.PHONY: build component spin host test lint demo clean bench jco-check
 
-build: component host
+build: component spin host
 
 # The component is built with the size-optimised `component` profile (see Cargo.toml).
 component:
 	@rustup target list --installed 2>/dev/null | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 	$(CARGO) build -p bitbucket-connector -p misbehaving-guest --target $(WASM_TARGET) --profile component
 	@ls -l $(COMPONENT) | awk '{print "component: " $$NF " (" $$5 " bytes)"}'
+
+# The Spin HTTP component (spin/): MCP over HTTP and a JSON API, same tools, same profile.
+spin:
+	@rustup target list --installed 2>/dev/null | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+	$(CARGO) build -p bitbucket-spin --target $(WASM_TARGET) --profile component --target-dir $(SPIN_TARGET_DIR)
+	@ls -l $(SPIN_COMPONENT) | awk '{print "spin component: " $$NF " (" $$5 " bytes)"}'
 
 host:
 	$(CARGO) build --release -p host-demo -p fake-bitbucket

@@ -1,407 +1,65 @@
-//! The Model Context Protocol front end: JSON-RPC 2.0 requests in, responses out.
+//! The Model Context Protocol front end over stdio: [`serve`] reads newline-delimited
+//! JSON-RPC 2.0 from stdin and writes responses to stdout, and [`RuntimeBackend`] runs the
+//! tools in the wasmtime [`Runtime`].
 //!
-//! [`handle_message`] knows nothing about transports: it takes one parsed JSON-RPC message
-//! (or a batch) and a [`ToolBackend`], and returns the response, if the message needs one.
-//! [`serve`] is the stdio transport (newline-delimited JSON on stdin/stdout); an HTTP
-//! endpoint can call [`handle_message`] (or [`handle_text`]) the same way.
-//!
-//! Tool results are written for a language model: the text content is compact JSON, except
-//! `read_file`, whose text is a one-line header and numbered lines; `structuredContent`
-//! always carries the full JSON object. A failing tool is an ordinary result with
-//! `isError: true` and the text `KIND: message`; JSON-RPC errors are kept for protocol
-//! problems (unknown method, bad parameters, unparseable JSON, unknown tool).
+//! The protocol itself (dispatch, `initialize`, `tools/list`, `tools/call` result shaping,
+//! error mapping) is the shared `mcp-protocol` crate, re-exported here; the Spin component
+//! serves the same protocol over HTTP.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::{AbortHandle, JoinSet};
 
-use crate::runtime::{CallOutcome, Runtime};
-use crate::schema::{Catalog, Tool};
+pub use mcp_protocol::{
+    BoxFuture, CallOutcome, PROTOCOL_VERSION, RpcError, SERVER_NAME, SUPPORTED_PROTOCOL_VERSIONS,
+    ToolBackend, ToolSpec, code, error_response, handle_message, handle_text, list_tools,
+    render_file, tool_result,
+};
 
-/// The protocol version this server implements.
-pub const PROTOCOL_VERSION: &str = "2025-06-18";
-/// Versions a client may ask for; any other is answered with [`PROTOCOL_VERSION`].
-pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 3] = ["2025-06-18", "2025-03-26", "2024-11-05"];
-/// `serverInfo.name`.
-pub const SERVER_NAME: &str = "bitbucket-connector";
+use crate::runtime::Runtime;
+use crate::schema::Catalog;
+
 /// How many tool calls one connection runs at the same time; more wait their turn.
 pub const MAX_CONCURRENT_CALLS: usize = 8;
-
-/// What the server tells the model about itself in `initialize`.
-const INSTRUCTIONS: &str = "Read-only access to one Bitbucket Cloud workspace; the operator \
-configured the workspace, credentials and scope. Find repositories with list_repositories, \
-read code with browse_repository, read_file (pick lines with start_line/end_line) and \
-search_code, and history with list_commits, get_commit, list_pull_requests and list_pipelines. \
-Lists are paged: pass next_page back as page. A failed call's text starts with its kind \
-(not_found, out_of_scope, ...) and says what to do.";
-
-/// JSON-RPC 2.0 error codes.
-pub mod code {
-    /// The message is not valid JSON.
-    pub const PARSE_ERROR: i64 = -32700;
-    /// The JSON is not a valid request object.
-    pub const INVALID_REQUEST: i64 = -32600;
-    /// The method does not exist.
-    pub const METHOD_NOT_FOUND: i64 = -32601;
-    /// Invalid method parameters (including an unknown tool name).
-    pub const INVALID_PARAMS: i64 = -32602;
-    /// The server failed.
-    pub const INTERNAL_ERROR: i64 = -32603;
-}
-
-/// A boxed, sendable future: what [`ToolBackend::call_tool`] returns.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// What the protocol layer needs from whatever runs the tools.
-pub trait ToolBackend: Send + Sync {
-    /// The tools, in the order they are listed.
-    fn tools(&self) -> &[Tool];
-
-    /// Runs one tool (its name is one of [`ToolBackend::tools`]). `Err` is a failure of the
-    /// server itself, answered as a JSON-RPC internal error; a failing tool is an `Ok`
-    /// [`CallOutcome::ToolError`].
-    fn call_tool<'a>(
-        &'a self,
-        name: &'a str,
-        args: &'a Value,
-    ) -> BoxFuture<'a, anyhow::Result<CallOutcome>>;
-}
 
 /// The real backend: the WIT-derived catalogue and the wasmtime [`Runtime`] (a fresh store
 /// per call).
 pub struct RuntimeBackend {
-    catalog: Arc<Catalog>,
+    tools: Vec<ToolSpec>,
     runtime: Runtime,
 }
 
 impl RuntimeBackend {
     /// `catalog` must be the one `runtime` was built with.
     pub fn new(catalog: Arc<Catalog>, runtime: Runtime) -> RuntimeBackend {
-        RuntimeBackend { catalog, runtime }
+        RuntimeBackend {
+            tools: catalog.specs(),
+            runtime,
+        }
     }
 }
 
 impl ToolBackend for RuntimeBackend {
-    fn tools(&self) -> &[Tool] {
-        &self.catalog.tools
+    fn tools(&self) -> &[ToolSpec] {
+        &self.tools
     }
 
     fn call_tool<'a>(
         &'a self,
         name: &'a str,
         args: &'a Value,
-    ) -> BoxFuture<'a, anyhow::Result<CallOutcome>> {
-        Box::pin(self.runtime.call(name, args))
-    }
-}
-
-/// A JSON-RPC error before it is put into a response.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RpcError {
-    pub code: i64,
-    pub message: String,
-}
-
-impl RpcError {
-    fn new(code: i64, message: impl Into<String>) -> RpcError {
-        RpcError {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-/// `{"jsonrpc": "2.0", "id": id, "error": {code, message}}`.
-pub fn error_response(id: Value, code: i64, message: &str) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
-}
-
-fn success_response(id: Value, result: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "result": result})
-}
-
-/// Handles one line of text: parses it (a parse error is answered with `-32700` and a null
-/// id) and hands it to [`handle_message`].
-pub async fn handle_text(text: &str, backend: &dyn ToolBackend) -> Option<Value> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(msg) => handle_message(&msg, backend).await,
-        Err(e) => Some(error_response(
-            Value::Null,
-            code::PARSE_ERROR,
-            &format!("the message is not valid JSON: {e}"),
-        )),
-    }
-}
-
-/// Handles one JSON-RPC message or batch; `None` when nothing is to be sent back
-/// (notifications, responses from the client, a batch of notifications).
-pub async fn handle_message(msg: &Value, backend: &dyn ToolBackend) -> Option<Value> {
-    match msg {
-        Value::Array(batch) if batch.is_empty() => Some(error_response(
-            Value::Null,
-            code::INVALID_REQUEST,
-            "an empty batch",
-        )),
-        Value::Array(batch) => {
-            let mut responses = Vec::new();
-            for m in batch {
-                if let Some(r) = handle_single(m, backend).await {
-                    responses.push(r);
-                }
-            }
-            (!responses.is_empty()).then_some(Value::Array(responses))
-        }
-        single => handle_single(single, backend).await,
-    }
-}
-
-async fn handle_single(msg: &Value, backend: &dyn ToolBackend) -> Option<Value> {
-    let Some(obj) = msg.as_object() else {
-        return Some(error_response(
-            Value::Null,
-            code::INVALID_REQUEST,
-            "a JSON-RPC message must be an object",
-        ));
-    };
-    let method = obj.get("method");
-    // A response to a request of ours: this server sends none, so there is nothing to do.
-    if method.is_none() && (obj.contains_key("result") || obj.contains_key("error")) {
-        return None;
-    }
-    let id = obj.get("id");
-    let valid_id = matches!(id, Some(Value::String(_))) || id.is_some_and(Value::is_i64);
-    let Some(method) = method.and_then(Value::as_str) else {
-        return Some(error_response(
-            id.filter(|_| valid_id).cloned().unwrap_or(Value::Null),
-            code::INVALID_REQUEST,
-            "the message has no method",
-        ));
-    };
-    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return id.map(|id| {
-            error_response(
-                if valid_id { id.clone() } else { Value::Null },
-                code::INVALID_REQUEST,
-                "`jsonrpc` must be \"2.0\"",
-            )
-        });
-    }
-    let Some(id) = id else {
-        // A notification (`notifications/initialized`, `notifications/cancelled`, ...):
-        // never answered. Cancellation is the transport's business (see `serve`).
-        return None;
-    };
-    if !valid_id {
-        return Some(error_response(
-            Value::Null,
-            code::INVALID_REQUEST,
-            "`id` must be a string or an integer",
-        ));
-    }
-    let params = match obj.get("params") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(p)) => p.clone(),
-        Some(_) => {
-            return Some(error_response(
-                id.clone(),
-                code::INVALID_PARAMS,
-                "`params` must be an object",
-            ));
-        }
-    };
-    Some(match dispatch(method, &params, backend).await {
-        Ok(result) => success_response(id.clone(), result),
-        Err(e) => error_response(id.clone(), e.code, &e.message),
-    })
-}
-
-async fn dispatch(
-    method: &str,
-    params: &Map<String, Value>,
-    backend: &dyn ToolBackend,
-) -> Result<Value, RpcError> {
-    match method {
-        "initialize" => Ok(initialize_result(params)),
-        "ping" => Ok(json!({})),
-        "tools/list" => Ok(json!({"tools": list_tools(backend.tools())})),
-        "tools/call" => call_tool(params, backend).await,
-        other => Err(RpcError::new(
-            code::METHOD_NOT_FOUND,
-            format!(
-                "unknown method `{other}`; this server has initialize, ping, tools/list and tools/call"
-            ),
-        )),
-    }
-}
-
-/// The answer to `initialize`: the client's protocol version when this server supports it,
-/// else the newest one it supports.
-fn initialize_result(params: &Map<String, Value>) -> Value {
-    let asked = params.get("protocolVersion").and_then(Value::as_str);
-    let version = asked
-        .filter(|v| SUPPORTED_PROTOCOL_VERSIONS.contains(v))
-        .unwrap_or(PROTOCOL_VERSION);
-    json!({
-        "protocolVersion": version,
-        "capabilities": {"tools": {}},
-        "serverInfo": {"name": SERVER_NAME, "version": env!("CARGO_PKG_VERSION")},
-        "instructions": INSTRUCTIONS,
-    })
-}
-
-/// `list_repositories` → `List repositories`.
-fn title(name: &str) -> String {
-    let words = name.replace('_', " ");
-    let mut chars = words.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => words,
-    }
-}
-
-/// The `tools/list` entries: name, title, description and input schema come from the same
-/// WIT-derived [`Tool`]s as `host-demo tools`.
-pub fn list_tools(tools: &[Tool]) -> Vec<Value> {
-    tools
-        .iter()
-        .map(|t| {
-            json!({
-                "name": t.name,
-                "title": title(&t.name),
-                "description": t.description,
-                "inputSchema": t.input_schema,
-                "annotations": {
-                    "title": title(&t.name),
-                    "readOnlyHint": true,
-                    "openWorldHint": true,
-                },
-            })
+    ) -> BoxFuture<'a, Result<CallOutcome, String>> {
+        Box::pin(async move {
+            self.runtime
+                .call(name, args)
+                .await
+                .map_err(|e| format!("{e:#}"))
         })
-        .collect()
-}
-
-async fn call_tool(
-    params: &Map<String, Value>,
-    backend: &dyn ToolBackend,
-) -> Result<Value, RpcError> {
-    let Some(name) = params.get("name").and_then(Value::as_str) else {
-        return Err(RpcError::new(
-            code::INVALID_PARAMS,
-            "tools/call needs `name`, the tool's name",
-        ));
-    };
-    let Some(tool) = backend
-        .tools()
-        .iter()
-        .find(|t| t.name == name || t.wit_name == name)
-    else {
-        let names: Vec<&str> = backend.tools().iter().map(|t| t.name.as_str()).collect();
-        return Err(RpcError::new(
-            code::INVALID_PARAMS,
-            format!("unknown tool `{name}`; the tools are {}", names.join(", ")),
-        ));
-    };
-    let empty = Value::Object(Map::new());
-    let args = match params.get("arguments") {
-        None | Some(Value::Null) => &empty,
-        Some(a @ Value::Object(_)) => a,
-        Some(_) => {
-            return Err(RpcError::new(
-                code::INVALID_PARAMS,
-                "`arguments` must be an object",
-            ));
-        }
-    };
-    match backend.call_tool(&tool.name, args).await {
-        Ok(outcome) => Ok(tool_result(&tool.name, &outcome)),
-        Err(e) => Err(RpcError::new(
-            code::INTERNAL_ERROR,
-            format!("the tool could not be run: {e:#}"),
-        )),
     }
-}
-
-/// A `tools/call` result for one outcome.
-pub fn tool_result(tool: &str, outcome: &CallOutcome) -> Value {
-    match outcome {
-        CallOutcome::Success(value) => {
-            let text = match tool {
-                "read_file" => render_file(value),
-                _ => None,
-            }
-            .unwrap_or_else(|| value.to_string());
-            let mut result = json!({"content": [{"type": "text", "text": text}], "isError": false});
-            if value.is_object() {
-                result["structuredContent"] = value.clone();
-            }
-            result
-        }
-        CallOutcome::ToolError { kind, message } => json!({
-            "content": [{"type": "text", "text": format!("{kind}: {message}")}],
-            "structuredContent": outcome.to_json(),
-            "isError": true,
-        }),
-    }
-}
-
-/// `read_file`'s result as text: a header line, then `  12| code` lines. `None` when the
-/// value does not have the expected shape (the caller falls back to JSON).
-pub fn render_file(v: &Value) -> Option<String> {
-    let s = |k: &str| v.get(k).and_then(Value::as_str);
-    let n = |k: &str| v.get(k).and_then(Value::as_u64);
-    let b = |k: &str| v.get(k).and_then(Value::as_bool);
-    let (repo, reference, path) = (s("repo")?, s("ref")?, s("path")?);
-    let (binary, truncated) = (b("binary")?, b("truncated")?);
-    let (start, end, size) = (n("start_line")?, n("end_line")?, n("size")?);
-    let total = n("total_lines");
-    let lines: Vec<(u64, &str)> = v
-        .get("lines")?
-        .as_array()?
-        .iter()
-        .map(|l| Some((l.get("number")?.as_u64()?, l.get("text")?.as_str()?)))
-        .collect::<Option<_>>()?;
-
-    let of_total = match total {
-        Some(t) => format!(" of {t}"),
-        None => " of ? (the file was too large to count)".to_string(),
-    };
-    let range = if binary {
-        format!("binary file of {size} bytes, no text shown")
-    } else if lines.is_empty() {
-        format!("no lines returned (the file has{of_total} lines, {size} bytes)")
-    } else {
-        format!("lines {start}-{end}{of_total}")
-    };
-    let mut out = format!("repo: {repo} | ref: {reference} | path: {path} | {range} | truncated: ");
-    if truncated {
-        out.push_str(&format!(
-            "yes, at the 100 KB cap (continue with start_line={})",
-            end + 1
-        ));
-    } else {
-        out.push_str("no");
-    }
-    out.push_str(if binary {
-        " | binary: yes"
-    } else {
-        " | binary: no"
-    });
-    let width = lines
-        .iter()
-        .map(|(number, _)| number.to_string().len())
-        .max()
-        .unwrap_or(1);
-    for (number, text) in lines {
-        out.push('\n');
-        out.push_str(&format!("{number:>width$}| {text}"));
-    }
-    Some(out)
 }
 
 /// The key under which an in-flight request is known, for cancellation.
@@ -510,11 +168,12 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use std::time::Duration;
 
     /// Tools from the embedded WIT; outcomes from a closure.
     struct Fake {
-        catalog: Catalog,
+        tools: Vec<ToolSpec>,
         answer: fn(&str, &Value) -> CallOutcome,
         delay: Duration,
     }
@@ -522,7 +181,7 @@ mod tests {
     impl Fake {
         fn new(answer: fn(&str, &Value) -> CallOutcome) -> Fake {
             Fake {
-                catalog: Catalog::embedded().unwrap(),
+                tools: Catalog::embedded().unwrap().specs(),
                 answer,
                 delay: Duration::ZERO,
             }
@@ -530,14 +189,14 @@ mod tests {
     }
 
     impl ToolBackend for Fake {
-        fn tools(&self) -> &[Tool] {
-            &self.catalog.tools
+        fn tools(&self) -> &[ToolSpec] {
+            &self.tools
         }
         fn call_tool<'a>(
             &'a self,
             name: &'a str,
             args: &'a Value,
-        ) -> BoxFuture<'a, anyhow::Result<CallOutcome>> {
+        ) -> BoxFuture<'a, Result<CallOutcome, String>> {
             Box::pin(async move {
                 tokio::time::sleep(self.delay).await;
                 Ok((self.answer)(name, args))
@@ -621,8 +280,8 @@ mod tests {
         let fake = Fake::new(echo);
         let r = ask(&fake, request(2, "tools/list", json!({}))).await;
         let tools = r["result"]["tools"].as_array().unwrap();
-        assert_eq!(tools.len(), fake.catalog.tools.len());
-        for (t, c) in tools.iter().zip(&fake.catalog.tools) {
+        assert_eq!(tools.len(), fake.tools.len());
+        for (t, c) in tools.iter().zip(&fake.tools) {
             assert_eq!(t["name"], c.name.as_str());
             assert_eq!(t["description"], c.description.as_str());
             assert_eq!(t["inputSchema"], c.input_schema);

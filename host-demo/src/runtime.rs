@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{
     Component, ComponentExportIndex, InstancePre, Linker, ResourceTable, Val,
@@ -37,56 +37,26 @@ const TICK: Duration = Duration::from_millis(100);
 /// Part of the cache key: precompiled code is only valid for the exact wasmtime build.
 const WASMTIME_VERSION: &str = "wasmtime-48.0.8";
 
-/// The result of one tool call.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CallOutcome {
-    /// The tool's result, as JSON.
-    Success(Value),
-    /// The tool failed (or the host refused the arguments, or the component failed).
-    ToolError { kind: String, message: String },
-}
+pub use mcp_protocol::CallOutcome;
 
-impl CallOutcome {
-    pub fn tool_error(kind: &str, message: impl Into<String>) -> CallOutcome {
-        CallOutcome::ToolError {
-            kind: kind.to_string(),
-            message: message.into(),
+/// Turns the component's return value into an outcome.
+fn outcome_from_result(val: &Val) -> CallOutcome {
+    match val {
+        Val::Result(Err(err)) => {
+            let err = err.as_deref().map_or(Value::Null, values::val_to_json);
+            let kind = err
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("upstream")
+                .to_string();
+            let message = err
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| err.to_string());
+            CallOutcome::ToolError { kind, message }
         }
-    }
-
-    pub fn is_error(&self) -> bool {
-        matches!(self, CallOutcome::ToolError { .. })
-    }
-
-    /// The JSON printed for this outcome: the result, or `{"error": {kind, message}}`.
-    pub fn to_json(&self) -> Value {
-        match self {
-            CallOutcome::Success(v) => v.clone(),
-            CallOutcome::ToolError { kind, message } => {
-                json!({"error": {"kind": kind, "message": message}})
-            }
-        }
-    }
-
-    /// Turns the component's return value into an outcome.
-    fn from_result(val: &Val) -> CallOutcome {
-        match val {
-            Val::Result(Err(err)) => {
-                let err = err.as_deref().map_or(Value::Null, values::val_to_json);
-                let kind = err
-                    .get("kind")
-                    .and_then(Value::as_str)
-                    .unwrap_or("upstream")
-                    .to_string();
-                let message = err
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| err.to_string());
-                CallOutcome::ToolError { kind, message }
-            }
-            other => CallOutcome::Success(values::val_to_json(other)),
-        }
+        other => CallOutcome::Success(values::val_to_json(other)),
     }
 }
 
@@ -282,7 +252,7 @@ impl Runtime {
             ),
             Ok(Err(err)) => component_failure(&err, self.deadline),
             Ok(Ok(results)) => match results.first() {
-                Some(v) => CallOutcome::from_result(v),
+                Some(v) => outcome_from_result(v),
                 None => CallOutcome::Success(Value::Null),
             },
         };
@@ -439,6 +409,7 @@ fn write_atomically(dir: &Path, file: &Path, data: &[u8]) -> std::io::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn cache_key_depends_on_bytes() {
@@ -456,21 +427,18 @@ mod tests {
     }
 
     #[test]
-    fn outcome_from_result() {
+    fn outcome_from_component_result() {
         let err = Val::Result(Err(Some(Box::new(Val::Record(vec![
             ("kind".into(), Val::Enum("rate-limited".into())),
             ("message".into(), Val::String("slow down".into())),
         ])))));
-        let o = CallOutcome::from_result(&err);
+        let o = outcome_from_result(&err);
         assert_eq!(o, CallOutcome::tool_error("rate_limited", "slow down"));
         assert_eq!(
             o.to_json(),
             json!({"error": {"kind": "rate_limited", "message": "slow down"}})
         );
         let ok = Val::Result(Ok(Some(Box::new(Val::String("x".into())))));
-        assert_eq!(
-            CallOutcome::from_result(&ok),
-            CallOutcome::Success(json!("x"))
-        );
+        assert_eq!(outcome_from_result(&ok), CallOutcome::Success(json!("x")));
     }
 }
