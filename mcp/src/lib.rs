@@ -7,7 +7,8 @@
 //!
 //! Tool results are written for a language model: the text content is compact JSON, except
 //! `read_file`, whose text is a one-line header and numbered lines; `structuredContent`
-//! always carries the full JSON object. A failing tool is an ordinary result with
+//! carries the JSON object (for `read_file` without `lines`, which the text already holds, so
+//! a file is not sent twice). A failing tool is an ordinary result with
 //! `isError: true` and the text `KIND: message`; JSON-RPC errors are kept for protocol
 //! problems (unknown method, bad parameters, unparseable JSON, unknown tool).
 
@@ -381,14 +382,20 @@ async fn call_tool(
 pub fn tool_result(tool: &str, outcome: &CallOutcome) -> Value {
     match outcome {
         CallOutcome::Success(value) => {
-            let text = match tool {
+            let rendered = match tool {
                 "read_file" => render_file(value),
                 _ => None,
+            };
+            let mut structured = value.clone();
+            if rendered.is_some()
+                && let Some(object) = structured.as_object_mut()
+            {
+                object.remove("lines");
             }
-            .unwrap_or_else(|| value.to_string());
+            let text = rendered.unwrap_or_else(|| value.to_string());
             let mut result = json!({"content": [{"type": "text", "text": text}], "isError": false});
-            if value.is_object() {
-                result["structuredContent"] = value.clone();
+            if structured.is_object() {
+                result["structuredContent"] = structured;
             }
             result
         }
