@@ -225,3 +225,64 @@ fn component_exports_the_tools_of_the_source_wit() {
         .collect();
     assert_eq!(from_component, from_source);
 }
+
+/// The copy made for Wassette (`make build` → `bitbucket_connector.docs.wasm`) is the same
+/// component plus a `package-docs` section holding every tool's WIT documentation.
+#[test]
+fn docs_copy_carries_the_wit_docs_and_nothing_else_changes() {
+    let plain_path = component_path();
+    let docs_path = plain_path.with_file_name("bitbucket_connector.docs.wasm");
+    assert!(
+        docs_path.is_file(),
+        "{} is missing: run `make build`",
+        docs_path.display()
+    );
+    let plain = std::fs::read(&plain_path).unwrap();
+    let docs = std::fs::read(&docs_path).unwrap();
+    assert_eq!(
+        &docs[..plain.len()],
+        &plain[..],
+        "the component's own bytes come first, unchanged"
+    );
+
+    // What follows is one custom section named package-docs: JSON after a version byte.
+    let extra = &docs[plain.len()..];
+    assert_eq!(extra[0], 0, "a custom section");
+    let name = b"package-docs";
+    let at = extra
+        .windows(name.len())
+        .position(|w| w == name)
+        .expect("section name");
+    let payload = &extra[at + name.len()..];
+    assert_eq!(payload[0], 1, "package-docs format version 1");
+    let json: serde_json::Value = serde_json::from_slice(&payload[1..]).expect("JSON docs");
+    let funcs = &json["interfaces"]["tools"]["funcs"];
+    for function in [
+        "list-repositories",
+        "browse-repository",
+        "read-file",
+        "search-code",
+        "list-commits",
+        "get-commit",
+        "list-pull-requests",
+        "list-pipelines",
+    ] {
+        let text = funcs[function]["docs"].as_str().unwrap_or_default();
+        assert!(
+            text.len() > 40,
+            "{function} has no docs in the section: {json}"
+        );
+    }
+
+    // It still loads, with the same imports.
+    let engine = Engine::new(&Config::new()).unwrap();
+    let a = Component::from_file(&engine, &plain_path).unwrap();
+    let b = Component::from_file(&engine, &docs_path).unwrap();
+    let imports = |c: &Component| {
+        c.component_type()
+            .imports(&engine)
+            .map(|(n, _)| n.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(imports(&a), imports(&b));
+}
