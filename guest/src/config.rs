@@ -6,6 +6,28 @@ use crate::encoding::base64;
 use crate::error::ToolResult;
 use crate::scope::Scope;
 
+/// Every environment variable the component reads, in the contract's order. Hosts pass
+/// exactly these (host-demo's pass-through list and the Spin variables are checked against it).
+pub const VARIABLES: &[&str] = &[
+    "BITBUCKET_WORKSPACE",
+    "BITBUCKET_API_BASE_URL",
+    "BITBUCKET_TOKEN",
+    "BITBUCKET_USERNAME",
+    "BITBUCKET_APP_PASSWORD",
+    "BITBUCKET_API_TOKEN",
+    "BITBUCKET_OAUTH_CLIENT_ID",
+    "BITBUCKET_OAUTH_CLIENT_SECRET",
+    "BITBUCKET_OAUTH_REFRESH_TOKEN",
+    "BITBUCKET_OAUTH_TOKEN_URL",
+    "BITBUCKET_TIMEOUT_SECONDS",
+    "BITBUCKET_RETRY_BASE_MS",
+    "BITBUCKET_DEFAULT_BRANCH",
+    "BITBUCKET_REPOSITORY",
+    "BITBUCKET_REPOSITORY_REGEX",
+    "BITBUCKET_BRANCH_REGEX",
+    "BITBUCKET_CREDENTIALS_FROM_HOST",
+];
+
 /// The default API base URL.
 pub const DEFAULT_API_BASE_URL: &str = "https://api.bitbucket.org/2.0";
 /// The default OAuth 2.0 token URL.
@@ -350,6 +372,29 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.message.contains("BITBUCKET_API_BASE_URL"));
+    }
+
+    #[test]
+    fn reads_exactly_the_listed_variables() {
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        let _ = Config::from_vars(|name| {
+            asked.borrow_mut().insert(name.to_owned());
+            match name {
+                "BITBUCKET_WORKSPACE" => Some("acme".into()),
+                // No API token, so the app password is asked for too.
+                "BITBUCKET_TOKEN" | "BITBUCKET_USERNAME" | "BITBUCKET_APP_PASSWORD" => {
+                    Some("x".into())
+                }
+                "BITBUCKET_OAUTH_CLIENT_ID"
+                | "BITBUCKET_OAUTH_CLIENT_SECRET"
+                | "BITBUCKET_OAUTH_REFRESH_TOKEN" => Some("x".into()),
+                _ => None,
+            }
+        })
+        .unwrap();
+        let listed: std::collections::BTreeSet<String> =
+            VARIABLES.iter().map(|v| v.to_string()).collect();
+        assert_eq!(*asked.borrow(), listed);
     }
 
     #[test]

@@ -30,32 +30,22 @@ pub fn embedded_tools() -> Vec<ToolSpec> {
         .collect()
 }
 
-/// The contract's environment variable names and the Spin variables they are read from:
-/// the same name in lower case (`BITBUCKET_WORKSPACE` → `bitbucket_workspace`).
-/// `BITBUCKET_CREDENTIALS_FROM_HOST` is left out on purpose: Spin does not add credentials
-/// to outbound requests, so the component always sends them itself.
-pub const SETTINGS: [&str; 16] = [
-    "BITBUCKET_WORKSPACE",
-    "BITBUCKET_API_BASE_URL",
-    "BITBUCKET_TOKEN",
-    "BITBUCKET_USERNAME",
-    "BITBUCKET_APP_PASSWORD",
-    "BITBUCKET_API_TOKEN",
-    "BITBUCKET_OAUTH_CLIENT_ID",
-    "BITBUCKET_OAUTH_CLIENT_SECRET",
-    "BITBUCKET_OAUTH_REFRESH_TOKEN",
-    "BITBUCKET_OAUTH_TOKEN_URL",
-    "BITBUCKET_TIMEOUT_SECONDS",
-    "BITBUCKET_RETRY_BASE_MS",
-    "BITBUCKET_DEFAULT_BRANCH",
-    "BITBUCKET_REPOSITORY",
-    "BITBUCKET_REPOSITORY_REGEX",
-    "BITBUCKET_BRANCH_REGEX",
-];
+/// The settings read from Spin variables: the connector's variables, each from the Spin
+/// variable of the same name in lower case (`BITBUCKET_WORKSPACE` → `bitbucket_workspace`),
+/// except `BITBUCKET_CREDENTIALS_FROM_HOST`: Spin does not add credentials to outbound
+/// requests, so the component always sends them itself.
+pub fn settings() -> impl Iterator<Item = &'static str> {
+    bitbucket_connector::config::VARIABLES
+        .iter()
+        .copied()
+        .filter(|name| *name != "BITBUCKET_CREDENTIALS_FROM_HOST")
+}
 
-/// The Spin variable that holds the setting `name`, if it is one of [`SETTINGS`].
+/// The Spin variable that holds the setting `name`, if it is one of [`settings`].
 pub fn spin_variable(name: &str) -> Option<String> {
-    SETTINGS.contains(&name).then(|| name.to_ascii_lowercase())
+    settings()
+        .any(|s| s == name)
+        .then(|| name.to_ascii_lowercase())
 }
 
 /// The HTTP status for a failed call of this kind.
@@ -457,9 +447,9 @@ mod tests {
         let app_vars = manifest["variables"].as_table().unwrap();
         let component = manifest["component"]["bitbucket"].as_table().unwrap();
         let component_vars = component["variables"].as_table().unwrap();
-        assert_eq!(app_vars.len(), SETTINGS.len());
-        assert_eq!(component_vars.len(), SETTINGS.len());
-        for setting in SETTINGS {
+        assert_eq!(app_vars.len(), settings().count());
+        assert_eq!(component_vars.len(), settings().count());
+        for setting in settings() {
             let name = spin_variable(setting).unwrap();
             assert_eq!(
                 component_vars[&name].as_str(),
