@@ -147,6 +147,19 @@ impl FakeBitbucket {
         self.shared.log.all()
     }
 
+    /// The requests received so far, once each has been answered (or after `within`): a
+    /// client can read an answer, and its process exit, before the fake has logged sending it.
+    pub fn settled_requests(&self, within: Duration) -> Vec<RecordedRequest> {
+        let until = std::time::Instant::now() + within;
+        loop {
+            let log = self.requests();
+            if log.iter().all(|r| r.completed.is_some()) || std::time::Instant::now() > until {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Forgets the requests received so far.
     pub fn clear_requests(&self) {
         self.shared.log.clear()

@@ -106,8 +106,10 @@ fn authorizations(r: &RecordedRequest) -> Vec<&str> {
 }
 
 /// The API requests (not the token endpoint) received since the last clear.
+/// The API requests received, once each has been answered (statuses are logged after the
+/// answer is sent, which the host may beat).
 fn api_requests(fake: &FakeBitbucket) -> Vec<RecordedRequest> {
-    fake.requests()
+    fake.settled_requests(std::time::Duration::from_secs(5))
         .into_iter()
         .filter(|r| r.path().starts_with("/2.0/"))
         .collect()

@@ -13,21 +13,13 @@ use fake_bitbucket::log::waves;
 use fake_bitbucket::sample::*;
 use fake_bitbucket::{FakeBitbucket, RecordedRequest};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const LATENCY: Duration = Duration::from_millis(100);
 
-/// The request log once every request has been answered (the fake records a completion just
-/// after the client may have read the answer and exited).
+/// The request log once every request has been answered.
 fn settled(fake: &FakeBitbucket) -> Vec<RecordedRequest> {
-    let until = Instant::now() + Duration::from_secs(5);
-    loop {
-        let log = fake.requests();
-        if log.iter().all(|r| r.completed.is_some()) || Instant::now() > until {
-            return log;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    fake.settled_requests(Duration::from_secs(5))
 }
 
 /// Calls `tool` with `LATENCY` per request on a fresh fake; the result and the request log.
