@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use host_demo::config::Settings;
 use host_demo::mcp;
-use host_demo::runtime::{self, Runtime};
+use host_demo::runtime::{self, CallOutcome, Runtime};
 use host_demo::schema::Catalog;
 
 const USAGE: &str = "\
@@ -227,10 +227,12 @@ fn run() -> Result<ExitCode, Usage> {
                     .map_err(|e| Usage(format!("{e:#}")))
             })?;
             print_json(&outcome.to_json());
-            Ok(if outcome.is_error() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
+            Ok(match &outcome {
+                CallOutcome::Success(_) => ExitCode::SUCCESS,
+                // The connection is not usable as configured: a configuration problem (exit
+                // 2, as the contract says), reported with the usual error object.
+                CallOutcome::ToolError { kind, .. } if kind == "config" => ExitCode::from(2),
+                CallOutcome::ToolError { .. } => ExitCode::from(1),
             })
         }
         Command::Mcp => serve_mcp(catalog, cli.config, cli.component),

@@ -171,18 +171,20 @@ impl Host {
         out.json()
     }
 
-    /// `host-demo call TOOL ARGS`, expecting a tool error (exit 1); `(kind, message)`.
+    /// `host-demo call TOOL ARGS`, expecting a tool error: exit 1, or exit 2 for a `config`
+    /// error (a configuration problem, as the contract says); `(kind, message)`.
     pub fn call_err(&self, tool: &str, args: Value) -> (String, String) {
         let out = self.call_raw(tool, &args);
-        assert_eq!(
-            out.code, 1,
-            "host-demo call {tool} {args} should fail with a tool error\nstdout: {}\nstderr: {}",
-            out.stdout, out.stderr
-        );
         let v = out.json();
         let kind = v["error"]["kind"]
             .as_str()
             .unwrap_or_else(|| panic!("no error.kind in {v}"));
+        let expected_code = if kind == "config" { 2 } else { 1 };
+        assert_eq!(
+            out.code, expected_code,
+            "host-demo call {tool} {args} should fail with a {kind} error\nstdout: {}\nstderr: {}",
+            out.stdout, out.stderr
+        );
         let message = v["error"]["message"]
             .as_str()
             .unwrap_or_else(|| panic!("no error.message in {v}"));
