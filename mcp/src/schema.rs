@@ -473,13 +473,15 @@ mod tests {
     fn descriptions_come_from_docs() {
         let c = catalog();
         let t = c.tool("read_file").unwrap();
-        assert!(
-            t.description
-                .starts_with("Read a text file with 1-based line numbers.")
-        );
+        assert!(t.description.starts_with("Read the text file at `path`"));
+        // WIT names in backticks are shown with their JSON spelling.
         assert!(t.description.contains("`start_line`/`end_line`"));
-        assert!(t.description.contains("as in browse_repository"));
         assert!(!t.description.contains('\n'));
+        let path = &t.input_schema["properties"]["path"]["description"];
+        assert!(
+            path.as_str().unwrap().contains("from the repository root"),
+            "{path}"
+        );
     }
 
     #[test]
