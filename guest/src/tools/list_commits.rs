@@ -29,22 +29,34 @@ pub fn run(
         .filter(|p| !p.is_empty());
     let limit = validate::limit(limit)?;
     let token = iterator_token(page.as_deref(), TOOL, &repo.full_name())?;
-    let revision = ctx.revision(&repo, branch.as_deref())?;
+    let requested = branch
+        .as_deref()
+        .map(|b| b.trim().to_owned())
+        .filter(|b| !b.is_empty())
+        .or_else(|| ctx.config().default_branch.clone());
+    // `/commits/{revision}` cannot take a name with `/` (REFERENCE §9), but the `include`
+    // parameter can: one round trip instead of resolving the branch first. Under a branch
+    // pattern the name goes through the full check (a real, allowed branch) instead.
+    let (what, endpoint_path, include) = match requested {
+        Some(name) if name.contains('/') && ctx.config().scope.branch_regex.is_none() => {
+            validate::branch_name(&name)?;
+            (name.clone(), "/commits".to_owned(), Some(name))
+        }
+        _ => {
+            let revision = ctx.revision(&repo, branch.as_deref())?;
+            let path = format!("/commits/{}", percent_encode(&revision.rev));
+            (revision.name, path, None)
+        }
+    };
 
     let page: Page<ApiCommit> = ctx.client.get_json(
         ApiGet::new(
-            repo_path(
-                &repo,
-                &format!("/commits/{}", percent_encode(&revision.rev)),
-            ),
+            repo_path(&repo, &endpoint_path),
             Endpoint::Revision {
-                what: format!(
-                    "branch or commit `{}` of {}",
-                    revision.name,
-                    repo.full_name()
-                ),
+                what: format!("branch or commit `{what}` of {}", repo.full_name()),
             },
         )
+        .param_opt("include", include)
         .param("pagelen", limit)
         .param("fields", FIELDS)
         .param_opt("path", path)
@@ -69,6 +81,28 @@ pub fn convert(c: ApiCommit) -> Commit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slash_branch_is_listed_in_one_request_through_include() {
+        let t = Scripted::default().route(
+            "/repositories/acme/widgets/commits?include=feature%2Flogin",
+            200,
+            r#"{"values": [{"hash": "fcc3ae7993e8a342da9f07aefc7575e5d1e4ce24"}]}"#,
+        );
+        let c = config();
+        let out = run(
+            &Ctx::new(&c, &t),
+            Some("widgets".into()),
+            Some("feature/login".into()),
+            None,
+            Some(5),
+            None,
+        )
+        .unwrap();
+        assert_eq!(out.commits.len(), 1);
+        assert_eq!(t.sent().len(), 1);
+        assert!(t.sent()[0].contains("pagelen=5"), "{:?}", t.sent());
+    }
     use crate::tools::testing::{Scripted, config};
 
     #[test]
