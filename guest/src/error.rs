@@ -51,8 +51,6 @@ pub enum Endpoint {
     Pipelines { repo: String },
     /// The workspace's repository listing.
     Workspace(String),
-    /// The OAuth token endpoint.
-    Token,
 }
 
 /// The error for a non-success HTTP status from Bitbucket.
@@ -147,7 +145,6 @@ impl Endpoint {
             Endpoint::Search => "code search".into(),
             Endpoint::Pipelines { repo } => format!("pipelines of {repo}"),
             Endpoint::Workspace(ws) => format!("workspace {ws}"),
-            Endpoint::Token => "the OAuth token endpoint".into(),
         }
     }
 }

@@ -29,11 +29,7 @@ pub fn run(
         .filter(|p| !p.is_empty());
     let limit = validate::limit(limit)?;
     let token = iterator_token(page.as_deref(), TOOL, &repo.full_name())?;
-    let requested = branch
-        .as_deref()
-        .map(|b| b.trim().to_owned())
-        .filter(|b| !b.is_empty())
-        .or_else(|| ctx.config().default_branch.clone());
+    let requested = ctx.requested_branch(branch.as_deref());
     // `/commits/{revision}` cannot take a name with `/` (REFERENCE §9), but the `include`
     // parameter can: one round trip instead of resolving the branch first. Under a branch
     // pattern the name goes through the full check (a real, allowed branch) instead.

@@ -47,6 +47,16 @@ impl<'a> Ctx<'a> {
         self.config().scope.repo(argument)
     }
 
+    /// The branch a call names: the argument, else the configured default branch. `None`
+    /// means the repository's main branch.
+    pub fn requested_branch(&self, branch: Option<&str>) -> Option<String> {
+        branch
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(str::to_owned)
+            .or_else(|| self.config().default_branch.clone())
+    }
+
     /// The branch, tag or commit a call reads at: the argument, else the configured default
     /// branch, else the repository's main branch. Scope-checked before anything is sent for it.
     ///
@@ -54,12 +64,7 @@ impl<'a> Ctx<'a> {
     /// or hash named like an allowed branch cannot slip through), and reads happen at that
     /// branch's head commit; a commit hash is readable only when an allowed branch contains it.
     pub fn revision(&self, repo: &RepoRef, branch: Option<&str>) -> ToolResult<Revision> {
-        let requested = branch
-            .map(str::trim)
-            .filter(|b| !b.is_empty())
-            .map(str::to_owned)
-            .or_else(|| self.config().default_branch.clone());
-        let name = match requested {
+        let name = match self.requested_branch(branch) {
             Some(name) => name,
             None => self.main_branch(repo)?,
         };
@@ -223,9 +228,8 @@ impl<'a> Ctx<'a> {
         branch: Option<&str>,
         at: impl Fn(&str) -> Vec<ApiGet>,
     ) -> ToolResult<(Revision, Vec<ToolResult<HttpResponse>>)> {
-        let named = branch.map(str::trim).is_some_and(|b| !b.is_empty())
-            || self.config().default_branch.is_some()
-            || self.config().scope.branch_regex.is_some();
+        let named =
+            self.requested_branch(branch).is_some() || self.config().scope.branch_regex.is_some();
         if named {
             let revision = self.revision(repo, branch)?;
             let answers = self.client.get_all(&at(&revision.rev));
