@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::TOOLS;
+
 use common::{Host, Transcript, basic_value};
 use fake_bitbucket::auth::{
     DEFAULT_API_TOKEN, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REFRESH_TOKEN,
@@ -19,17 +21,6 @@ use fake_bitbucket::{FakeBitbucket, RecordedRequest};
 use serde_json::{Value, json};
 
 /// The eight tools of the contract.
-const TOOLS: [&str; 8] = [
-    "list_repositories",
-    "browse_repository",
-    "read_file",
-    "search_code",
-    "list_commits",
-    "get_commit",
-    "list_pull_requests",
-    "list_pipelines",
-];
-
 /// A Bitbucket username (not an email) and its app password, added to the fake's accepted
 /// basic credentials by the tests that use them.
 const APP_USER: &str = "dev-user";

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::TOOLS;
+
 use common::{Host, component, host_demo};
 use fake_bitbucket::FakeBitbucket;
 use fake_bitbucket::model::{Repository, Workspace, line_count};
@@ -15,17 +17,6 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const TOOLS: [&str; 8] = [
-    "list_repositories",
-    "browse_repository",
-    "read_file",
-    "search_code",
-    "list_commits",
-    "get_commit",
-    "list_pull_requests",
-    "list_pipelines",
-];
 
 /// How long one answer may take before the test fails instead of hanging.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
@@ -288,8 +279,7 @@ fn mcp_session_lists_and_calls_the_tools() {
 
     // list_repositories: every repository, most recently updated first.
     let repos = mcp.call_ok("list_repositories", json!({"limit": 100}));
-    let mut expected: Vec<&Repository> = ws.repositories.iter().collect();
-    expected.sort_by_key(|r| std::cmp::Reverse(r.updated_on));
+    let expected = common::repositories_newest_first(&ws);
     let got: Vec<&str> = repos["repositories"]
         .as_array()
         .unwrap()

@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::TOOLS;
+
 use common::{
     Host, Transcript, assert_never_requested, assert_only_workspace_acme, collect_pages,
     decoded_path, next_page,
@@ -25,17 +27,6 @@ use std::collections::BTreeSet;
 const TOKEN: &str = "test-token-valid";
 
 /// The eight tools of the contract.
-const TOOLS: [&str; 8] = [
-    "list_repositories",
-    "browse_repository",
-    "read_file",
-    "search_code",
-    "list_commits",
-    "get_commit",
-    "list_pull_requests",
-    "list_pipelines",
-];
-
 /// Another workspace than the configured `acme`.
 const OTHER_WORKSPACE: &str = "globex";
 
@@ -178,9 +169,11 @@ fn slugs(items: &[Value]) -> Vec<String> {
 /// The repositories of the model that `keep` accepts, most recently updated first (the
 /// listing's order).
 fn expected_repos(ws: &Workspace, keep: impl Fn(&str) -> bool) -> Vec<String> {
-    let mut repos: Vec<&Repository> = ws.repositories.iter().filter(|r| keep(&r.slug)).collect();
-    repos.sort_by_key(|r| std::cmp::Reverse(r.updated_on));
-    repos.iter().map(|r| r.slug.clone()).collect()
+    common::repositories_newest_first(ws)
+        .into_iter()
+        .filter(|r| keep(&r.slug))
+        .map(|r| r.slug.clone())
+        .collect()
 }
 
 /// Pages through list_repositories with `limit`; checks that every page but the last is full

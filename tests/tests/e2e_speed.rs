@@ -17,17 +17,12 @@ use std::time::Duration;
 
 const LATENCY: Duration = Duration::from_millis(100);
 
-/// The request log once every request has been answered.
-fn settled(fake: &FakeBitbucket) -> Vec<RecordedRequest> {
-    fake.settled_requests(Duration::from_secs(5))
-}
-
 /// Calls `tool` with `LATENCY` per request on a fresh fake; the result and the request log.
 fn call_slow(tool: &str, args: Value) -> (Value, Vec<RecordedRequest>) {
     let fake = FakeBitbucket::start();
     fake.set_latency(LATENCY);
     let out = Host::new(&fake).call(tool, args);
-    (out, settled(&fake))
+    (out, fake.settled_requests(Duration::from_secs(5)))
 }
 
 fn urls(log: &[RecordedRequest]) -> Vec<&str> {

@@ -8,7 +8,7 @@ mod spin_host;
 
 use common::Host;
 use fake_bitbucket::FakeBitbucket;
-use fake_bitbucket::model::{Repository, line_count};
+use fake_bitbucket::model::line_count;
 use fake_bitbucket::sample::*;
 use serde_json::{Value, json};
 use spin_host::SpinHost;
@@ -82,8 +82,7 @@ fn spin_component_speaks_mcp_over_http() {
     ));
     let result = &r.json()["result"];
     assert_eq!(result["isError"], false, "{result}");
-    let mut expected: Vec<&Repository> = ws.repositories.iter().collect();
-    expected.sort_by_key(|r| std::cmp::Reverse(r.updated_on));
+    let expected = common::repositories_newest_first(&ws);
     let got: Vec<&str> = result["structuredContent"]["repositories"]
         .as_array()
         .unwrap()

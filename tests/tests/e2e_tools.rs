@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::TOOLS;
+
 use common::{Host, collect_pages, next_page};
 use fake_bitbucket::FakeBitbucket;
 use fake_bitbucket::model::{
@@ -14,17 +16,6 @@ use fake_bitbucket::time::{iso_micros, iso_millis_z};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
-
-const TOOLS: [&str; 8] = [
-    "list_repositories",
-    "browse_repository",
-    "read_file",
-    "search_code",
-    "list_commits",
-    "get_commit",
-    "list_pull_requests",
-    "list_pipelines",
-];
 
 fn widgets(ws: &Workspace) -> &Repository {
     ws.repository(WIDGETS).expect("widgets")
@@ -133,8 +124,7 @@ fn list_repositories_values_and_order() {
     let ws = fake.workspace();
     let out = Host::new(&fake).call("list_repositories", json!({"limit": 100}));
     let got = out["repositories"].as_array().unwrap();
-    let mut expected: Vec<&Repository> = ws.repositories.iter().collect();
-    expected.sort_by_key(|r| std::cmp::Reverse(r.updated_on));
+    let expected = common::repositories_newest_first(&ws);
     assert_eq!(
         got.iter()
             .map(|r| r["slug"].as_str().unwrap())

@@ -418,3 +418,24 @@ pub fn assert_only_workspace_acme(fake: &FakeBitbucket, what: &str) {
         );
     }
 }
+
+/// The eight tools' JSON names, in contract (and WIT) order.
+pub const TOOLS: [&str; 8] = [
+    "list_repositories",
+    "browse_repository",
+    "read_file",
+    "search_code",
+    "list_commits",
+    "get_commit",
+    "list_pull_requests",
+    "list_pipelines",
+];
+
+/// The sample workspace's repositories in list_repositories' order: most recently updated first.
+pub fn repositories_newest_first(
+    ws: &fake_bitbucket::model::Workspace,
+) -> Vec<&fake_bitbucket::model::Repository> {
+    let mut repos: Vec<_> = ws.repositories.iter().collect();
+    repos.sort_by_key(|r| std::cmp::Reverse(r.updated_on));
+    repos
+}
