@@ -4,22 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOST=target/release/host-demo
-FAKE=target/release/fake-bitbucket
 
-log=$(mktemp)
-"$FAKE" --port 0 >"$log" 2>&1 &
-fake_pid=$!
-trap 'kill $fake_pid 2>/dev/null; rm -f "$log"' EXIT
-for _ in $(seq 50); do
-  grep -q "listening on" "$log" && break
-  sleep 0.1
-done
-base=$(grep -o 'http://[^ ]*' "$log" | head -1)
-[ -n "$base" ] || { echo "the fake Bitbucket did not start:"; cat "$log"; exit 1; }
-
-export BITBUCKET_WORKSPACE=acme
-export BITBUCKET_API_BASE_URL="$base"
-export BITBUCKET_TOKEN=test-token-valid
+. scripts/start-fake.sh
 export HOST_DEMO_CACHE_DIR="${TMPDIR:-/tmp}/bitbucket-connector-demo-cache"
 
 run() {
@@ -29,7 +15,7 @@ run() {
   echo
 }
 
-echo "Fake Bitbucket Cloud at $base (workspace acme); credentials come from the environment."
+echo "Fake Bitbucket Cloud at $fake_base (workspace acme); credentials come from the environment."
 run list_repositories '{"limit": 5}'
 run browse_repository '{"repo": "widgets", "path": "src", "limit": 8}'
 run read_file '{"repo": "widgets", "path": "README.md", "start_line": 1, "end_line": 8}'

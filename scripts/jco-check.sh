@@ -25,18 +25,7 @@ fi
 rm -rf jco/out
 (cd jco && ./node_modules/.bin/jco transpile "../$COMPONENT" -o out --name bitbucket_connector -q)
 
-log=$(mktemp)
-"$FAKE" --port 0 >"$log" 2>&1 &
-fake_pid=$!
-trap 'kill $fake_pid 2>/dev/null; rm -f "$log"' EXIT
-for _ in $(seq 50); do
-  grep -q "listening on" "$log" && break
-  sleep 0.1
-done
-base=$(grep -o 'http://[^ ]*' "$log" | head -1)
-[ -n "$base" ] || { echo "jco-check: the fake Bitbucket did not start:"; cat "$log"; exit 1; }
-
-export BITBUCKET_WORKSPACE=acme BITBUCKET_API_BASE_URL="$base" BITBUCKET_TOKEN=test-token-valid
+. scripts/start-fake.sh
 node_out=$(cd jco && node run-check.mjs)
 echo "jco: $node_out"
 
