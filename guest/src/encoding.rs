@@ -1,20 +1,22 @@
-//! Small encoders the component needs without extra dependencies: percent-encoding for URL
-//! parts, and base64 for Basic credentials and page cursors.
+//! URL and credential encodings, through the `percent-encoding`, `form_urlencoded` and
+//! `base64` crates, with the exact sets the API needs: percent-encoding for URL parts, query
+//! parsing for `next` links, and base64 for Basic credentials and page cursors.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// Everything but RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`).
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Percent-encodes one URL path segment or query value: everything but RFC 3986 unreserved
 /// characters is escaped, so `/`, `?`, `#`, `%`, `+` and spaces can never change the URL's shape.
 pub fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push('%');
-            out.push(hex_digit(byte >> 4));
-            out.push(hex_digit(byte & 0x0f));
-        }
-    }
-    out
+    utf8_percent_encode(text, NOT_UNRESERVED).to_string()
 }
 
 /// Percent-encodes a repository path, keeping the `/` between its segments.
@@ -25,97 +27,35 @@ pub fn percent_encode_path(path: &str) -> String {
         .join("/")
 }
 
-/// Decodes `%XX` escapes (and `+` as space, as in query strings). Invalid escapes stay as they are.
-pub fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
-                    (Some(hi), Some(lo)) => {
-                        out.push(hi << 4 | lo);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            other => out.push(other),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// The query pairs of `url` (after `?`, before `#`), decoded.
+pub fn query_pairs(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or(query);
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 /// The value of query parameter `name` in `url`, decoded.
 pub fn query_param(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    let query = query.split('#').next().unwrap_or(query);
-    query.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode(key) == name).then(|| percent_decode(value))
-    })
+    query_pairs(url)
+        .into_iter()
+        .find_map(|(key, value)| (key == name).then_some(value))
 }
-
-fn hex_digit(nibble: u8) -> char {
-    b"0123456789ABCDEF"[nibble as usize] as char
-}
-
-fn hex_value(byte: u8) -> Option<u8> {
-    (byte as char).to_digit(16).map(|d| d as u8)
-}
-
-const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Standard base64 with padding (for `Authorization: Basic`).
 pub fn base64(data: &[u8]) -> String {
-    encode64(data, STANDARD, true)
+    STANDARD.encode(data)
 }
 
 /// URL-safe base64 without padding (for page cursors).
 pub fn base64_url(data: &[u8]) -> String {
-    encode64(data, URL_SAFE, false)
+    URL_SAFE_NO_PAD.encode(data)
 }
 
 /// Decodes URL-safe base64 without padding; `None` for anything else.
 pub fn base64_url_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut buffer = 0u32;
-    let mut bits = 0;
-    for byte in text.bytes() {
-        let value = URL_SAFE.iter().position(|&c| c == byte)? as u32;
-        buffer = buffer << 6 | value;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    // Leftover bits must be zero padding, and a lone 6-bit group cannot occur.
-    (bits < 6 && buffer == 0).then_some(out)
-}
-
-fn encode64(data: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let n = chunk.len();
-        let group = (chunk[0] as u32) << 16
-            | (chunk.get(1).copied().unwrap_or(0) as u32) << 8
-            | chunk.get(2).copied().unwrap_or(0) as u32;
-        for i in 0..4 {
-            if i <= n {
-                out.push(alphabet[(group >> (18 - 6 * i) & 63) as usize] as char);
-            } else if pad {
-                out.push('=');
-            }
-        }
-    }
-    out
+    URL_SAFE_NO_PAD.decode(text).ok()
 }
 
 #[cfg(test)]
@@ -132,11 +72,13 @@ mod tests {
     }
 
     #[test]
-    fn percent_decode_round_trips_and_keeps_bad_escapes() {
-        assert_eq!(percent_decode("feature%2Flogin"), "feature/login");
-        assert_eq!(percent_decode("a+b%2"), "a b%2");
-        assert_eq!(percent_decode("%zz"), "%zz");
-        assert_eq!(percent_decode(&percent_encode("x/ y?é")), "x/ y?é");
+    fn query_pairs_decode_and_keep_bad_escapes() {
+        let pairs = query_pairs("https://x/p?a=feature%2Flogin&b=a+b%2&c=%zz&d=x%2By%2F%3D#f");
+        let values: Vec<&str> = pairs.iter().map(|(_, v)| v.as_str()).collect();
+        assert_eq!(values, ["feature/login", "a b%2", "%zz", "x+y/="]);
+        let round = format!("?k={}", percent_encode("x/ y?é&+="));
+        assert_eq!(query_param(&round, "k").as_deref(), Some("x/ y?é&+="));
+        assert!(query_pairs("https://x/p").is_empty());
     }
 
     #[test]

@@ -168,39 +168,3 @@ fn arb_json() -> impl Strategy<Value = serde_json::Value> {
         ]
     })
 }
-
-/// Patterns from a grammar that both engines support.
-fn arb_pattern() -> impl Strategy<Value = String> {
-    let atom = prop_oneof![
-        "[abc/-]".prop_map(|s| s),
-        Just(".".to_string()),
-        Just("\\d".to_string()),
-        Just("\\w".to_string()),
-        Just("[a-c]".to_string()),
-        Just("[^/]".to_string()),
-    ];
-    let piece = (
-        atom,
-        prop_oneof![Just(""), Just("*"), Just("+"), Just("?"), Just("{1,2}")],
-    )
-        .prop_map(|(a, q)| format!("{a}{q}"));
-    let seq = proptest::collection::vec(piece, 1..4).prop_map(|v| v.concat());
-    seq.prop_recursive(2, 8, 3, |inner| {
-        prop_oneof![
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a}|{b}")),
-            (inner.clone(), prop_oneof![Just(""), Just("*"), Just("?")])
-                .prop_map(|(a, q)| format!("(?:{a}){q}")),
-        ]
-    })
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(500))]
-
-    #[test]
-    fn scope_patterns_agree_with_a_reference_engine(pattern in arb_pattern(), text in "[abc0-9/_-]{0,8}") {
-        let ours = bitbucket_connector::pattern::Pattern::new(&pattern).unwrap();
-        let oracle = regex_lite::Regex::new(&format!("^(?:{pattern})$")).unwrap();
-        prop_assert_eq!(ours.is_match(&text), oracle.is_match(&text), "pattern {} text {}", pattern, text);
-    }
-}

@@ -20,7 +20,9 @@ use wit_component::WitPrinter;
 ///
 /// `wasi:clocks/monotonic-clock` comes with `wasi:http/types`, whose request-option timeouts
 /// use its `duration` type; the guest may also use it to wait between retries.
-const ALLOWED_IMPORTS: [&str; 16] = [
+/// `wasi:random/insecure-seed` seeds the `HashMap`s of the scope patterns' regex crate
+/// (`regex-lite`); wasmtime, Spin, Wassette and jco all provide it.
+const ALLOWED_IMPORTS: [&str; 17] = [
     "wasi:io/poll",
     "wasi:io/error",
     "wasi:io/streams",
@@ -37,6 +39,7 @@ const ALLOWED_IMPORTS: [&str; 16] = [
     "wasi:http/types",
     "wasi:http/outgoing-handler",
     "wasi:clocks/monotonic-clock",
+    "wasi:random/insecure-seed",
 ];
 
 /// The WASI version line every import must belong to.
