@@ -286,8 +286,12 @@ mod tests {
             assert_eq!(t["description"], c.description.as_str());
             assert_eq!(t["inputSchema"], c.input_schema);
             assert_eq!(t["annotations"]["readOnlyHint"], true);
+            assert_eq!(t["annotations"]["idempotentHint"], true);
+            assert_eq!(t["title"], c.title.as_str());
+            assert_eq!(t["annotations"]["title"], c.title.as_str());
         }
         assert_eq!(tools[0]["title"], "List repositories");
+        assert_eq!(tools[1]["title"], "Browse a directory");
     }
 
     #[tokio::test]

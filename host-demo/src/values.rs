@@ -509,6 +509,12 @@ mod tests {
             interface tools {
                 enum color { dark-red, blue }
                 record opts { %type: color, max-size: option<u64>, flag: bool }
+                /// # F
+                ///
+                /// Takes a record and a result.
+                ///
+                /// - `o`: the options.
+                /// - `r`: a result.
                 f: func(o: opts, r: result<u32, string>) -> u32;
             }
             world connector { export tools; }"#,

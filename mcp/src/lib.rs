@@ -14,6 +14,7 @@
 
 #[cfg(feature = "wit")]
 pub mod schema;
+pub mod wit_docs;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -74,6 +75,8 @@ pub struct ToolSpec {
     pub name: String,
     /// The WIT export name (`list-repositories`), also accepted by `tools/call`.
     pub wit_name: String,
+    /// The title written in the WIT doc's heading (`Read a file`).
+    pub title: String,
     /// What the tool does (the WIT doc comment, WIT names in their JSON form).
     pub description: String,
     /// The JSON Schema of the arguments object.
@@ -81,11 +84,12 @@ pub struct ToolSpec {
 }
 
 impl ToolSpec {
-    /// `{name, wit_name, description, input_schema}`: the form embedded at build time.
+    /// `{name, wit_name, title, description, input_schema}`: the form embedded at build time.
     pub fn to_json(&self) -> Value {
         json!({
             "name": self.name,
             "wit_name": self.wit_name,
+            "title": self.title,
             "description": self.description,
             "input_schema": self.input_schema,
         })
@@ -97,6 +101,7 @@ impl ToolSpec {
         Some(ToolSpec {
             name: text("name")?,
             wit_name: text("wit_name")?,
+            title: text("title")?,
             description: text("description")?,
             input_schema: value.get("input_schema")?.clone(),
         })
@@ -306,30 +311,21 @@ fn initialize_result(params: &Map<String, Value>) -> Value {
     })
 }
 
-/// `list_repositories` → `List repositories`.
-fn title(name: &str) -> String {
-    let words = name.replace('_', " ");
-    let mut chars = words.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => words,
-    }
-}
-
 /// The `tools/list` entries: name, title, description and input schema come from the same
-/// WIT-derived [`ToolSpec`]s as `host-demo tools`.
+/// WIT-derived [`ToolSpec`]s as `host-demo tools`; every tool is read-only and idempotent.
 pub fn list_tools(tools: &[ToolSpec]) -> Vec<Value> {
     tools
         .iter()
         .map(|t| {
             json!({
                 "name": t.name,
-                "title": title(&t.name),
+                "title": t.title,
                 "description": t.description,
                 "inputSchema": t.input_schema,
                 "annotations": {
-                    "title": title(&t.name),
+                    "title": t.title,
                     "readOnlyHint": true,
+                    "idempotentHint": true,
                     "openWorldHint": true,
                 },
             })

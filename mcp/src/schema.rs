@@ -3,15 +3,17 @@
 //! renders it into the component.
 //!
 //! Nothing here is hand-written per tool: every exported function of the `tools` interface
-//! becomes one tool, in WIT order.
+//! becomes one tool, in WIT order, described by its doc comment as [`crate::wit_docs`]
+//! defines it (title, description, one bullet per parameter with its constraints).
 
 use std::collections::BTreeSet;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value, json};
-use wit_parser::{Docs, Function, Resolve, Type, TypeDefKind};
+use wit_parser::{Function, Resolve, Type, TypeDefKind};
 
 use crate::ToolSpec;
+use crate::wit_docs::{Constraints, FunctionDoc, one_line};
 
 /// The WIT package this host serves, compiled in.
 pub const WIT_SOURCE: &str = include_str!("../../wit/connector.wit");
@@ -38,7 +40,9 @@ pub struct Tool {
     pub name: String,
     /// The WIT export name (`list-repositories`).
     pub wit_name: String,
-    /// The function's doc comment, with WIT names rewritten to their JSON form.
+    /// The title written in the function's doc heading.
+    pub title: String,
+    /// The function's description, with WIT names rewritten to their JSON form.
     pub description: String,
     /// The parameters in WIT order.
     pub params: Vec<Param>,
@@ -92,11 +96,10 @@ impl Catalog {
 
         let iface = &resolve.interfaces[iface_id];
         let renames = kebab_names(&resolve, iface_id);
-        let iface_doc = doc_text(&iface.docs);
 
         let mut tools = Vec::new();
         for func in iface.functions.values() {
-            tools.push(build_tool(&resolve, func, &iface_doc, &renames));
+            tools.push(build_tool(&resolve, func, &renames)?);
         }
         Ok(Catalog {
             resolve,
@@ -129,15 +132,16 @@ impl Tool {
         ToolSpec {
             name: self.name.clone(),
             wit_name: self.wit_name.clone(),
+            title: self.title.clone(),
             description: self.description.clone(),
             input_schema: self.input_schema.clone(),
         }
     }
 }
 
-fn build_tool(resolve: &Resolve, func: &Function, iface_doc: &str, renames: &Renames) -> Tool {
-    let func_doc = doc_text(&func.docs);
-    let all_params: Vec<&str> = func.params.iter().map(|p| p.name.as_str()).collect();
+fn build_tool(resolve: &Resolve, func: &Function, renames: &Renames) -> Result<Tool> {
+    let doc = FunctionDoc::parse(&func.name, func.docs.contents.as_deref().unwrap_or(""))
+        .map_err(|e| anyhow!(e))?;
     let mut params = Vec::new();
     let mut properties = Map::new();
     let mut required = Vec::new();
@@ -147,10 +151,21 @@ fn build_tool(resolve: &Resolve, func: &Function, iface_doc: &str, renames: &Ren
             None => (false, p.ty),
         };
         let name = json_name(&p.name);
+        let param_doc = doc.param(&p.name).ok_or_else(|| {
+            anyhow!(
+                "the doc of `{}` has no bullet for the parameter `{}`",
+                func.name,
+                p.name
+            )
+        })?;
         let mut schema = type_schema(resolve, &inner, true);
-        let description = param_description(&p.name, &all_params, &func_doc, iface_doc, renames);
-        if let (Some(text), Value::Object(obj)) = (description, &mut schema) {
-            obj.insert("description".into(), Value::String(text));
+        apply_constraints(&mut schema, &param_doc.constraints)
+            .map_err(|e| anyhow!("`{}` parameter `{}`: {e}", func.name, p.name))?;
+        if let Value::Object(obj) = &mut schema {
+            obj.insert(
+                "description".into(),
+                Value::String(renames.apply(&param_doc.text)),
+            );
         }
         properties.insert(name.clone(), schema);
         if !optional {
@@ -162,18 +177,75 @@ fn build_tool(resolve: &Resolve, func: &Function, iface_doc: &str, renames: &Ren
             optional,
         });
     }
+    if let Some(stray) = doc
+        .params
+        .iter()
+        .find(|d| !func.params.iter().any(|p| p.name == d.name))
+    {
+        bail!(
+            "the doc of `{}` describes `{}`, which is not one of its parameters",
+            func.name,
+            stray.name
+        );
+    }
     let input_schema = json!({
         "type": "object",
         "properties": properties,
         "required": required,
         "additionalProperties": false,
     });
-    Tool {
+    Ok(Tool {
         name: json_name(&func.name),
         wit_name: func.name.clone(),
-        description: renames.apply(&func_doc),
+        title: doc.title,
+        description: renames.apply(&doc.description),
         params,
         input_schema,
+    })
+}
+
+/// Writes a bullet's constraints into a parameter's schema: a range on an integer, the
+/// allowed values on a string (or on each string of a list), a default on the parameter.
+fn apply_constraints(schema: &mut Value, c: &Constraints) -> std::result::Result<(), String> {
+    if c.minimum.is_some() || c.maximum.is_some() {
+        if schema["type"] != "integer" {
+            return Err("a range is only for integers".into());
+        }
+        for (key, bound) in [("minimum", c.minimum), ("maximum", c.maximum)] {
+            if let Some(bound) = bound {
+                schema[key] = json!(bound);
+            }
+        }
+    }
+    if let Some(values) = &c.one_of {
+        let mut strings = 0;
+        for_each_string(schema, &mut |s| {
+            s.insert("enum".into(), json!(values));
+            strings += 1;
+        });
+        if strings == 0 {
+            return Err("`one of` is only for strings and lists of strings".into());
+        }
+    }
+    if let (Some(default), Value::Object(obj)) = (&c.default, &mut *schema) {
+        obj.insert("default".into(), default.clone());
+    }
+    Ok(())
+}
+
+/// Calls `f` on every `{"type": "string"}` schema inside `schema`.
+fn for_each_string(schema: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
+    match schema {
+        Value::Object(obj) => {
+            if obj.get("type").and_then(Value::as_str) == Some("string") {
+                f(obj);
+            }
+            for value in obj.values_mut() {
+                for_each_string(value, f);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| for_each_string(v, f)),
+        _ => {}
     }
 }
 
@@ -301,79 +373,6 @@ fn type_schema(resolve: &Resolve, ty: &Type, accept_single: bool) -> Value {
     }
 }
 
-/// Joins a doc comment's lines into one paragraph.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn doc_text(docs: &Docs) -> String {
-    docs.contents.as_deref().map(one_line).unwrap_or_default()
-}
-
-/// Splits a paragraph into sentences (a period followed by a space ends one).
-fn sentences(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let bytes = text.as_bytes();
-    for i in 0..bytes.len() {
-        if bytes[i] == b'.' && (i + 1 == bytes.len() || bytes[i + 1] == b' ') {
-            let s = text[start..=i].trim();
-            if !s.is_empty() {
-                out.push(s);
-            }
-            start = i + 1;
-        }
-    }
-    let rest = text[start..].trim();
-    if !rest.is_empty() {
-        out.push(rest);
-    }
-    out
-}
-
-/// A parameter's description: the sentences of the function's doc that name it in backticks,
-/// else those of the interface's doc. A sentence that also names other parameters is cut to
-/// its `;`-separated clauses that name this one.
-fn param_description(
-    wit_name: &str,
-    all_params: &[&str],
-    func_doc: &str,
-    iface_doc: &str,
-    renames: &Renames,
-) -> Option<String> {
-    let quoted = |name: &str| format!("`{name}`");
-    let needle = quoted(wit_name);
-    for doc in [func_doc, iface_doc] {
-        let mut picked = Vec::new();
-        for sentence in sentences(doc).into_iter().filter(|s| s.contains(&needle)) {
-            let others = all_params
-                .iter()
-                .any(|p| *p != wit_name && sentence.contains(&quoted(p)));
-            let clauses: Vec<&str> = sentence.split("; ").collect();
-            if others && clauses.len() > 1 {
-                for clause in clauses.into_iter().filter(|c| c.contains(&needle)) {
-                    let clause = clause.trim_end_matches('.');
-                    let mut chars = clause.chars();
-                    let mut text: String = chars
-                        .next()
-                        .into_iter()
-                        .flat_map(char::to_uppercase)
-                        .collect();
-                    text.push_str(chars.as_str());
-                    text.push('.');
-                    picked.push(text);
-                }
-            } else {
-                picked.push(sentence.to_string());
-            }
-        }
-        if !picked.is_empty() {
-            return Some(renames.apply(&picked.join(" ")));
-        }
-    }
-    None
-}
-
 /// Rewrites WIT names in prose to their JSON form: backticked parameter, field and case names,
 /// and function names anywhere.
 struct Renames {
@@ -450,11 +449,11 @@ mod tests {
     }
 
     #[test]
-    fn eight_tools_in_wit_order() {
+    fn tools_in_wit_order() {
         let c = catalog();
         let names: Vec<&str> = c.tools.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(
-            names,
+            &names[..8],
             [
                 "list_repositories",
                 "browse_repository",
@@ -470,18 +469,132 @@ mod tests {
     }
 
     #[test]
-    fn descriptions_come_from_docs() {
+    fn titles_and_descriptions_come_from_the_doc_convention() {
         let c = catalog();
         let t = c.tool("read_file").unwrap();
-        assert!(t.description.starts_with("Read the text file at `path`"));
-        // WIT names in backticks are shown with their JSON spelling.
-        assert!(t.description.contains("`start_line`/`end_line`"));
-        assert!(!t.description.contains('\n'));
-        let path = &t.input_schema["properties"]["path"]["description"];
-        assert!(
-            path.as_str().unwrap().contains("from the repository root"),
-            "{path}"
+        assert_eq!(t.title, "Read a file");
+        assert_eq!(
+            c.tool("browse_repository").unwrap().title,
+            "Browse a directory"
         );
+        assert!(
+            t.description
+                .starts_with("A text file with 1-based line numbers.")
+        );
+        assert!(!t.description.contains('\n') && !t.description.contains("- `"));
+        for t in &c.tools {
+            assert!(
+                !t.title.is_empty() && !t.title.contains('_'),
+                "{}: {}",
+                t.name,
+                t.title
+            );
+            assert!(
+                t.description.ends_with('.'),
+                "{}: {}",
+                t.name,
+                t.description
+            );
+        }
+    }
+
+    /// Every property's description is its own bullet, whole: the text the WIT gives that
+    /// parameter, no more (no other parameter's sentence) and no less (not cut at an `e.g.`).
+    #[test]
+    fn every_property_has_its_complete_description() {
+        let c = catalog();
+        let iface = c
+            .resolve
+            .interfaces
+            .iter()
+            .find(|(_, i)| i.name.as_deref() == Some(INTERFACE))
+            .unwrap()
+            .1;
+        for func in iface.functions.values() {
+            let doc =
+                FunctionDoc::parse(&func.name, func.docs.contents.as_deref().unwrap()).unwrap();
+            let tool = c.tool(&func.name).unwrap();
+            let props = tool.input_schema["properties"].as_object().unwrap();
+            assert_eq!(props.len(), func.params.len(), "{}", tool.name);
+            for p in &func.params {
+                let prop = &props[&json_name(&p.name)];
+                let text = prop["description"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{}.{} has no description", tool.name, p.name));
+                let bullet = &doc.param(&p.name).unwrap().text;
+                assert!(
+                    text.len() >= 10 && text.ends_with('.'),
+                    "{}.{}: {text}",
+                    tool.name,
+                    p.name
+                );
+                assert_eq!(
+                    text.replace('_', "-"),
+                    bullet.replace('_', "-"),
+                    "{}.{}",
+                    tool.name,
+                    p.name
+                );
+                for other in func.params.iter().filter(|o| o.name != p.name) {
+                    assert!(
+                        !text.contains(&format!("`{}`", json_name(&other.name))),
+                        "{}.{} speaks of `{}`: {text}",
+                        tool.name,
+                        p.name,
+                        other.name
+                    );
+                }
+            }
+        }
+        let read = &c.tool("read_file").unwrap().input_schema["properties"];
+        assert_eq!(
+            read["path"]["description"],
+            "the file's path from the repository root, e.g. `src/main.rs`."
+        );
+        let commits = &c.tool("list_commits").unwrap().input_schema["properties"];
+        assert_eq!(
+            commits["path"]["description"],
+            "only commits touching this file or directory."
+        );
+    }
+
+    #[test]
+    fn limits_are_1_to_100_and_states_are_enums() {
+        let c = catalog();
+        let mut with_limit = 0;
+        for t in &c.tools {
+            if let Some(limit) = t.input_schema["properties"].get("limit") {
+                with_limit += 1;
+                assert_eq!(limit["type"], "integer", "{}", t.name);
+                assert_eq!(
+                    (&limit["minimum"], &limit["maximum"], &limit["default"]),
+                    (&json!(1), &json!(100), &json!(30)),
+                    "{}",
+                    t.name
+                );
+            }
+        }
+        assert!(with_limit >= 6);
+        let pr = &c.tool("list_pull_requests").unwrap().input_schema["properties"]["state"];
+        let states = json!(["OPEN", "MERGED", "DECLINED", "SUPERSEDED"]);
+        assert_eq!(pr["anyOf"][0]["enum"], states);
+        assert_eq!(pr["anyOf"][1]["items"]["enum"], states);
+        assert_eq!(pr["default"], "OPEN");
+        let status = &c.tool("list_pipelines").unwrap().input_schema["properties"]["status"];
+        assert_eq!(
+            status["enum"],
+            json!([
+                "PENDING",
+                "IN_PROGRESS",
+                "SUCCESSFUL",
+                "FAILED",
+                "ERROR",
+                "STOPPED",
+                "PAUSED"
+            ])
+        );
+        let start = &c.tool("read_file").unwrap().input_schema["properties"]["start_line"];
+        assert_eq!(start["minimum"], 1);
     }
 
     #[test]
@@ -492,21 +605,11 @@ mod tests {
         assert_eq!(s["additionalProperties"], false);
         assert_eq!(s["required"], json!(["path"]));
         let props = s["properties"].as_object().unwrap();
-        let keys: Vec<&String> = props.keys().collect();
-        assert_eq!(
-            keys.len(),
-            5,
-            "repo, path, branch, start_line, end_line: {keys:?}"
-        );
+        let mut keys: Vec<&String> = props.keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["branch", "end_line", "path", "repo", "start_line"]);
         assert_eq!(props["path"]["type"], "string");
         assert_eq!(props["start_line"]["type"], "integer");
-        assert_eq!(props["start_line"]["minimum"], 0);
-        assert!(
-            props["start_line"]["description"]
-                .as_str()
-                .unwrap()
-                .contains("`start_line`")
-        );
         assert!(
             props["repo"]["description"]
                 .as_str()
@@ -539,11 +642,38 @@ mod tests {
     fn tools_json_shape() {
         let v = catalog().tools_json();
         let arr = v.as_array().unwrap();
-        assert_eq!(arr.len(), 8);
+        assert_eq!(arr.len(), catalog().tools.len());
         for t in arr {
             let o = t.as_object().unwrap();
             assert_eq!(o.len(), 3);
             assert!(o["description"].as_str().unwrap().len() > 20);
+        }
+    }
+
+    /// A WIT whose docs break the convention does not become a catalogue.
+    #[test]
+    fn a_doc_off_the_convention_fails_the_build() {
+        let wit = |doc: &str| {
+            format!(
+                "package a:b@0.1.0;\ninterface tools {{\n{doc}\n  f: func(x: option<u32>, y: string);\n}}\nworld connector {{ export tools; }}\n"
+            )
+        };
+        let good = "/// # F\n///\n/// Does f.\n///\n/// - `x` (1..=5): the x.\n/// - `y`: the y.";
+        let c = Catalog::from_wit("t.wit", &wit(good)).unwrap();
+        assert_eq!(c.tools[0].input_schema["properties"]["x"]["maximum"], 5);
+        for bad in [
+            // `y` has no bullet.
+            "/// # F\n///\n/// Does f.\n///\n/// - `x`: the x.",
+            // `z` is not a parameter.
+            "/// # F\n///\n/// Does f.\n///\n/// - `x`: the x.\n/// - `y`: the y.\n/// - `z`: the z.",
+            // A range on a string.
+            "/// # F\n///\n/// Does f.\n///\n/// - `x`: the x.\n/// - `y` (1..=2): the y.",
+            // `one of` on an integer.
+            "/// # F\n///\n/// Does f.\n///\n/// - `x` (one of A, B): the x.\n/// - `y`: the y.",
+            // No heading.
+            "/// Does f.\n///\n/// - `x`: the x.\n/// - `y`: the y.",
+        ] {
+            assert!(Catalog::from_wit("t.wit", &wit(bad)).is_err(), "{bad}");
         }
     }
 
@@ -553,10 +683,6 @@ mod tests {
         assert_eq!(
             replace_word("pre-read-file", "read-file", "x"),
             "pre-read-file"
-        );
-        assert_eq!(
-            sentences("One. `a` two; three. Four"),
-            ["One.", "`a` two; three.", "Four"]
         );
     }
 }
