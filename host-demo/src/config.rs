@@ -140,6 +140,8 @@ pub struct Settings {
     pub component_env: Vec<(String, String)>,
     /// Where API requests may go.
     pub api_base: Origin,
+    /// The API base URL's path (`/2.0`; empty for the root): reads must stay below it.
+    pub api_path: String,
     /// Where token refreshes may go.
     pub token_url: Origin,
     /// The token URL's path.
@@ -287,7 +289,7 @@ impl Settings {
         // Host-side settings.
         let api_url = get(&vars, "BITBUCKET_API_BASE_URL")
             .unwrap_or_else(|| DEFAULT_API_BASE_URL.to_string());
-        let (api_base, _) = Origin::parse(&api_url).map_err(|e| {
+        let (api_base, api_path) = Origin::parse(&api_url).map_err(|e| {
             ConfigError(format!(
                 "api_base_url / BITBUCKET_API_BASE_URL `{api_url}` is not usable: {e}"
             ))
@@ -362,6 +364,7 @@ impl Settings {
         Ok(Settings {
             component_env,
             api_base,
+            api_path,
             token_url,
             token_path,
             timeout_seconds,

@@ -1,10 +1,12 @@
-//! Outbound HTTP policy: the component may talk only to the configured API origin and the
-//! OAuth token origin. Optionally the host adds the credentials to API requests itself.
+//! Outbound HTTP policy: the component may only read the configured API (GET or HEAD below
+//! its base path) and POST to the exact OAuth token URL; everything else is refused before a
+//! connection is opened. Optionally the host adds the credentials to the API GETs itself.
 
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
+use http::Method;
 use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use http::uri::{Scheme, Uri};
 use http_body_util::BodyExt;
@@ -92,23 +94,72 @@ impl Origin {
     }
 }
 
-/// Where a request is going, as far as the policy is concerned.
+/// Why a request may go out: the rule that allowed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Destination {
-    /// The Bitbucket API (credentials may be added).
-    Api,
-    /// The OAuth token endpoint.
-    TokenEndpoint,
-    /// Anywhere else: refused.
-    Denied,
+pub enum Rule {
+    /// A read of the Bitbucket API: GET or HEAD below the API base path.
+    ApiRead,
+    /// The OAuth refresh: POST to exactly the token URL.
+    TokenExchange,
 }
 
-/// The outbound rules, shared by all calls.
+/// What the policy does with one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Forward it; `credentials`: the host adds its `Authorization` header.
+    Allow { rule: Rule, credentials: bool },
+    /// Refuse it before any connection is opened; the reason is for the operator's log.
+    Refuse(&'static str),
+}
+
+/// The outbound rules, shared by all calls. Read-only at the host: only the requests the
+/// connector needs to read pass, whatever the component asks for.
 pub struct PolicyConfig {
     api: Origin,
+    api_path: String,
     token: Origin,
     token_path: String,
     authorization: Option<HeaderValue>,
+}
+
+/// Whether `path` is `base` or below it (`base` has no trailing `/`; empty is the root).
+fn is_below(path: &str, base: &str) -> bool {
+    path == base
+        || path
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Whether a path has a `.` or `..` segment, raw or percent-encoded (`%2e`, or hidden in a
+/// segment with an encoded `/`), which a server may resolve to somewhere above the base.
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        percent_decode(segment)
+            .split(['/', '\\'])
+            .any(|part| part == "." || part == "..")
+    })
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl PolicyConfig {
@@ -120,24 +171,60 @@ impl PolicyConfig {
         });
         PolicyConfig {
             api: settings.api_base.clone(),
+            api_path: settings.api_path.clone(),
             token: settings.token_url.clone(),
             token_path: settings.token_path.clone(),
             authorization,
         }
     }
 
-    /// Classifies a request URI.
-    pub fn destination(&self, uri: &Uri) -> Destination {
+    /// Decides one request. The rules, in order (anything they do not allow is refused):
+    /// 1. GET or HEAD to the API origin below the API base path ([`Rule::ApiRead`]); the
+    ///    host's credentials, if it holds them, go only on these GETs;
+    /// 2. POST to exactly the token URL, without a query ([`Rule::TokenExchange`]).
+    pub fn decide(&self, method: &Method, uri: &Uri) -> Decision {
         let Some(origin) = Origin::of_request(uri) else {
-            return Destination::Denied;
+            return Decision::Refuse("it is not an absolute http(s) URL without user information");
         };
-        let is_token_path = || uri.path().trim_end_matches('/') == self.token_path;
-        if origin == self.token && (origin != self.api || is_token_path()) {
-            Destination::TokenEndpoint
-        } else if origin == self.api {
-            Destination::Api
+        let path = uri.path();
+        if has_dot_segment(path) {
+            return Decision::Refuse("its path has a `.` or `..` segment");
+        }
+        if origin == self.api && is_below(path, &self.api_path) {
+            if *method == Method::GET {
+                return Decision::Allow {
+                    rule: Rule::ApiRead,
+                    credentials: self.authorization.is_some(),
+                };
+            }
+            if *method == Method::HEAD {
+                return Decision::Allow {
+                    rule: Rule::ApiRead,
+                    credentials: false,
+                };
+            }
+        }
+        let token_path = if self.token_path.is_empty() {
+            "/"
         } else {
-            Destination::Denied
+            self.token_path.as_str()
+        };
+        if origin == self.token
+            && path == token_path
+            && uri.query().is_none()
+            && *method == Method::POST
+        {
+            return Decision::Allow {
+                rule: Rule::TokenExchange,
+                credentials: false,
+            };
+        }
+        if origin == self.api || origin == self.token {
+            Decision::Refuse(
+                "only GET and HEAD below the API base path and POST to the OAuth token URL are allowed",
+            )
+        } else {
+            Decision::Refuse("its host is neither the API nor the OAuth token endpoint")
         }
     }
 
@@ -191,12 +278,20 @@ impl WasiHttpHooks for OutboundPolicy {
         fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> ResponseFuture {
         drop(fut);
-        match self.config.destination(request.uri()) {
-            Destination::Denied => Box::new(async { Err(HttpError::HttpRequestDenied) }),
-            dest => {
-                if dest == Destination::Api
-                    && let Some(auth) = &self.config.authorization
-                {
+        match self.config.decide(request.method(), request.uri()) {
+            Decision::Refuse(reason) => {
+                // The origin only: the path and query come from the component and could
+                // carry anything.
+                let origin = Origin::of_request(request.uri())
+                    .map_or_else(|| "an invalid URL".to_string(), |o| o.to_string());
+                eprintln!(
+                    "host-demo: refused an outbound {} request to {origin}: {reason}",
+                    request.method()
+                );
+                Box::new(async { Err(HttpError::HttpRequestDenied) })
+            }
+            Decision::Allow { credentials, .. } => {
+                if credentials && let Some(auth) = &self.config.authorization {
                     request.headers_mut().insert(AUTHORIZATION, auth.clone());
                 }
                 Box::new(async move {
@@ -227,30 +322,97 @@ mod tests {
         .unwrap()
     }
 
-    fn dest(p: &PolicyConfig, url: &str) -> Destination {
-        p.destination(&url.parse().unwrap())
+    fn decide(p: &PolicyConfig, method: &str, url: &str) -> Decision {
+        p.decide(&method.parse().unwrap(), &url.parse().unwrap())
     }
+
+    fn allowed(p: &PolicyConfig, method: &str, url: &str) -> Option<(Rule, bool)> {
+        match decide(p, method, url) {
+            Decision::Allow { rule, credentials } => Some((rule, credentials)),
+            Decision::Refuse(_) => None,
+        }
+    }
+
+    const READ: Option<(Rule, bool)> = Some((Rule::ApiRead, false));
+    const TOKEN: Option<(Rule, bool)> = Some((Rule::TokenExchange, false));
 
     #[test]
     fn default_allowlist() {
         let p = PolicyConfig::new(&settings("", &[]));
-        use Destination::*;
+        let api = "https://api.bitbucket.org/2.0/repositories/x";
+        assert_eq!(allowed(&p, "GET", api), READ);
+        assert_eq!(allowed(&p, "HEAD", api), READ);
         assert_eq!(
-            dest(&p, "https://api.bitbucket.org/2.0/repositories/x"),
-            Api
+            allowed(&p, "GET", "https://API.bitbucket.org:443/2.0/user"),
+            READ
         );
-        assert_eq!(dest(&p, "https://API.bitbucket.org:443/2.0/user"), Api);
-        assert_eq!(dest(&p, "https://api.bitbucket.org./2.0/user"), Api);
         assert_eq!(
-            dest(&p, "https://bitbucket.org/site/oauth2/access_token"),
-            TokenEndpoint
+            allowed(&p, "GET", "https://api.bitbucket.org./2.0/user"),
+            READ
         );
-        assert_eq!(dest(&p, "http://api.bitbucket.org/2.0/user"), Denied);
-        assert_eq!(dest(&p, "https://api.bitbucket.org:8443/2.0/user"), Denied);
-        assert_eq!(dest(&p, "https://evil.example/2.0"), Denied);
-        assert_eq!(dest(&p, "https://api.bitbucket.org.evil.example/"), Denied);
-        assert_eq!(dest(&p, "https://user@api.bitbucket.org/2.0"), Denied);
-        assert_eq!(dest(&p, "/relative"), Denied);
+        assert_eq!(allowed(&p, "GET", "https://api.bitbucket.org/2.0"), READ);
+        assert_eq!(
+            allowed(&p, "POST", "https://bitbucket.org/site/oauth2/access_token"),
+            TOKEN
+        );
+        for (method, url) in [
+            ("GET", "http://api.bitbucket.org/2.0/user"),
+            ("GET", "https://api.bitbucket.org:8443/2.0/user"),
+            ("GET", "https://evil.example/2.0"),
+            ("GET", "https://api.bitbucket.org.evil.example/"),
+            ("GET", "https://user@api.bitbucket.org/2.0"),
+            ("GET", "/relative"),
+        ] {
+            assert_eq!(allowed(&p, method, url), None, "{method} {url}");
+        }
+    }
+
+    #[test]
+    fn only_reads_below_the_base_path_and_the_exact_token_post() {
+        let p = PolicyConfig::new(&settings("", &[]));
+        let api = "https://api.bitbucket.org/2.0/repositories/acme/widgets";
+        for method in [
+            "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+        ] {
+            assert_eq!(allowed(&p, method, api), None, "{method}");
+        }
+        for url in [
+            "https://api.bitbucket.org/",
+            "https://api.bitbucket.org/1.0/user",
+            "https://api.bitbucket.org/2.0evil/user",
+            "https://api.bitbucket.org/2.0/../internal",
+            "https://api.bitbucket.org/2.0/%2e%2e/internal",
+            "https://api.bitbucket.org/2.0/x%2F..%2F..%2Finternal",
+            "https://api.bitbucket.org/2.0/./x",
+        ] {
+            assert_eq!(allowed(&p, "GET", url), None, "{url}");
+        }
+        let token = "https://bitbucket.org/site/oauth2/access_token";
+        for (method, url) in [
+            ("GET", token),
+            ("PUT", token),
+            ("POST", "https://bitbucket.org/site/oauth2/access_token/x"),
+            ("POST", "https://bitbucket.org/site/oauth2/access_token?x=1"),
+            ("POST", "https://bitbucket.org/site/oauth2/authorize"),
+            ("POST", "https://bitbucket.org/"),
+        ] {
+            assert_eq!(allowed(&p, method, url), None, "{method} {url}");
+        }
+    }
+
+    #[test]
+    fn host_credentials_go_only_on_api_gets() {
+        let p = PolicyConfig::new(&settings(
+            "[credentials]\ninject = \"host\"\ntoken = \"t\"\n",
+            &[],
+        ));
+        let api = "https://api.bitbucket.org/2.0/user";
+        assert_eq!(allowed(&p, "GET", api), Some((Rule::ApiRead, true)));
+        assert_eq!(allowed(&p, "HEAD", api), READ);
+        assert_eq!(
+            allowed(&p, "POST", "https://bitbucket.org/site/oauth2/access_token"),
+            TOKEN
+        );
     }
 
     #[test]
@@ -259,12 +421,40 @@ mod tests {
             "api_base_url = \"http://127.0.0.1:8089/2.0\"\n[credentials]\ntoken_url = \"http://127.0.0.1:8089/oauth/token\"\n",
             &[],
         ));
-        use Destination::*;
-        assert_eq!(dest(&p, "http://127.0.0.1:8089/2.0/repositories"), Api);
-        assert_eq!(dest(&p, "http://127.0.0.1:8089/oauth/token"), TokenEndpoint);
-        assert_eq!(dest(&p, "http://127.0.0.1:8090/2.0/repositories"), Denied);
-        assert_eq!(dest(&p, "https://api.bitbucket.org/2.0/user"), Denied);
-        assert_eq!(dest(&p, "http://localhost:8089/2.0/user"), Denied);
+        assert_eq!(
+            allowed(&p, "GET", "http://127.0.0.1:8089/2.0/repositories"),
+            READ
+        );
+        assert_eq!(
+            allowed(&p, "POST", "http://127.0.0.1:8089/oauth/token"),
+            TOKEN
+        );
+        assert_eq!(
+            allowed(&p, "GET", "http://127.0.0.1:8089/oauth/token"),
+            None
+        );
+        assert_eq!(
+            allowed(&p, "POST", "http://127.0.0.1:8089/2.0/repositories"),
+            None
+        );
+        assert_eq!(
+            allowed(&p, "GET", "http://127.0.0.1:8090/2.0/repositories"),
+            None
+        );
+        assert_eq!(
+            allowed(&p, "GET", "https://api.bitbucket.org/2.0/user"),
+            None
+        );
+        assert_eq!(allowed(&p, "GET", "http://localhost:8089/2.0/user"), None);
+        let root = PolicyConfig::new(&settings("api_base_url = \"http://127.0.0.1:8089\"\n", &[]));
+        assert_eq!(
+            allowed(&root, "GET", "http://127.0.0.1:8089/anything"),
+            READ
+        );
+        assert_eq!(
+            allowed(&root, "DELETE", "http://127.0.0.1:8089/anything"),
+            None
+        );
     }
 
     #[test]
