@@ -6,6 +6,7 @@
 //! same names. Nothing else of the host environment reaches it.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -62,6 +63,8 @@ const HOST_HELD_VARS: &[&str] = &[
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
+    /// The component file, relative to the config file's directory unless absolute.
+    component: Option<String>,
     workspace: Option<String>,
     api_base_url: Option<String>,
     credentials: Option<FileCredentials>,
@@ -150,6 +153,9 @@ pub struct Settings {
     pub timeout_seconds: u64,
     /// Set when the host adds the credentials to API requests.
     pub host_credentials: Option<HostCredentials>,
+    /// The config file's `component` (made absolute against the file's directory by
+    /// [`Settings::load`]).
+    pub component: Option<PathBuf>,
 }
 
 impl fmt::Debug for Settings {
@@ -196,7 +202,7 @@ fn truthy(v: &str) -> bool {
 
 impl Settings {
     /// Reads the file (if any) and the process environment.
-    pub fn load(file: Option<&std::path::Path>) -> Result<Settings, ConfigError> {
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
         let text = match file {
             Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
                 ConfigError(format!(
@@ -207,7 +213,15 @@ impl Settings {
             None => None,
         };
         let name = file.map(|p| p.display().to_string());
-        Settings::build(name.as_deref(), text.as_deref(), |k| std::env::var(k).ok())
+        let mut settings =
+            Settings::build(name.as_deref(), text.as_deref(), |k| std::env::var(k).ok())?;
+        if let (Some(component), Some(file)) = (&settings.component, file)
+            && component.is_relative()
+        {
+            let dir = file.parent().unwrap_or(Path::new(""));
+            settings.component = Some(dir.join(component));
+        }
+        Ok(settings)
     }
 
     /// Builds the settings from the file's text and an environment lookup (testable core).
@@ -240,6 +254,15 @@ impl Settings {
         };
         let creds = file.credentials.unwrap_or_default();
         let scope = file.scope.unwrap_or_default();
+        let component = match file.component.as_deref().map(str::trim) {
+            None => None,
+            Some("") => {
+                return Err(ConfigError(
+                    "`component` in the configuration file is empty: give the path of bitbucket_connector.wasm, or remove the key".into(),
+                ));
+            }
+            Some(path) => Some(PathBuf::from(path)),
+        };
 
         // From the file.
         let mut vars: Vec<(&str, Option<String>)> = vec![
@@ -369,6 +392,7 @@ impl Settings {
             token_path,
             timeout_seconds,
             host_credentials,
+            component,
         })
     }
 }

@@ -29,9 +29,10 @@ commands:
   call TOOL [JSON]      run TOOL with a JSON object of arguments (default {}; - reads stdin)
   mcp                   serve the tools to an agent over MCP (JSON-RPC on stdin/stdout)
 
-The component is looked for, when --component is not given, at
-<dir of host-demo>/../wasm32-wasip2/component/bitbucket_connector.wasm and then at
-./target/wasm32-wasip2/component/bitbucket_connector.wasm.
+The component: --component FILE, else `component = \"FILE\"` in the config file (relative to
+the file), else next to host-demo: <dir of host-demo>/../wasm32-wasip2/component/ (the build
+tree) or <dir of host-demo>/../lib/bitbucket-connector/ (an install), never the working
+directory.
 Configuration: --config FILE (TOML), overridden by BITBUCKET_* environment variables.
 Exit status: 0 success, 1 tool error (JSON on stdout), 2 usage or configuration error.";
 
@@ -144,13 +145,22 @@ fn print_json(v: &Value) {
     let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
-fn find_component(explicit: Option<PathBuf>) -> Result<PathBuf, Usage> {
-    if let Some(path) = explicit {
+/// The component to run: `--component`, else the config file's `component`, else one next
+/// to the executable ([`runtime::default_component_paths`]); never one in the working
+/// directory.
+fn find_component(explicit: Option<PathBuf>, settings: &Settings) -> Result<PathBuf, Usage> {
+    let named = explicit.map(|p| (p, "--component")).or_else(|| {
+        settings
+            .component
+            .clone()
+            .map(|p| (p, "`component` in the config file"))
+    });
+    if let Some((path, origin)) = named {
         if path.is_file() {
             return Ok(path);
         }
         return Err(Usage(format!(
-            "the component file {} does not exist",
+            "the component file {} (from {origin}) does not exist",
             path.display()
         )));
     }
@@ -161,12 +171,14 @@ fn find_component(explicit: Option<PathBuf>) -> Result<PathBuf, Usage> {
         .cloned()
         .ok_or_else(|| {
             Usage(format!(
-                "no component found (looked at {}); build it with `make build` or pass --component FILE.wasm",
+                "no component found next to host-demo (looked at {}; the working directory is never searched). Pass --component /path/to/{file}, or set `component = \"/path/to/{file}\"` in the --config file, or install it as PREFIX/{dir}/{file} beside PREFIX/bin/host-demo (`make build` puts it in the build tree)",
                 candidates
                     .iter()
                     .map(|p| p.display().to_string())
                     .collect::<Vec<_>>()
-                    .join(" and ")
+                    .join(" and "),
+                file = runtime::COMPONENT_FILE,
+                dir = runtime::INSTALL_DIR,
             ))
         })
 }
@@ -212,7 +224,7 @@ fn run() -> Result<ExitCode, Usage> {
                 .map_err(|e| Usage(format!("the arguments are not valid JSON: {e}")))?;
             let settings =
                 Settings::load(cli.config.as_deref()).map_err(|e| Usage(e.to_string()))?;
-            let component = find_component(cli.component)?;
+            let component = find_component(cli.component, &settings)?;
 
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -248,7 +260,7 @@ fn serve_mcp(
     component: Option<PathBuf>,
 ) -> Result<ExitCode, Usage> {
     let settings = Settings::load(config.as_deref()).map_err(|e| Usage(e.to_string()))?;
-    let component = find_component(component)?;
+    let component = find_component(component, &settings)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

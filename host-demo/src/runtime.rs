@@ -295,26 +295,31 @@ fn component_failure(err: &wasmtime::Error, deadline: Duration) -> CallOutcome {
     )
 }
 
-/// Where the component is looked for when `--component` is not given.
+/// The install layout's directory for the component, below the prefix whose `bin/` holds
+/// `host-demo`: `PREFIX/lib/bitbucket-connector/bitbucket_connector.wasm`.
+pub const INSTALL_DIR: &str = "lib/bitbucket-connector";
+
+/// Where the component is looked for when neither `--component` nor the config file's
+/// `component` names one: relative to the `host-demo` executable only, never to the working
+/// directory (an MCP client starts the server in a project folder that may be an untrusted
+/// checkout, and a component planted there would receive the credentials).
+///
+/// 1. the build tree: `target/release/host-demo` → `target/wasm32-wasip2/component/`;
+/// 2. the install layout: `PREFIX/bin/host-demo` → `PREFIX/lib/bitbucket-connector/`.
 pub fn default_component_paths() -> Vec<PathBuf> {
-    let mut paths = Vec::new();
-    if let Ok(exe) = std::env::current_exe()
-        && let Some(dir) = exe.parent()
-    {
-        paths.push(
-            dir.join("..")
-                .join("wasm32-wasip2")
-                .join("component")
-                .join(COMPONENT_FILE),
-        );
-    }
-    paths.push(
-        Path::new("target")
+    let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+    else {
+        return Vec::new();
+    };
+    vec![
+        dir.join("..")
             .join("wasm32-wasip2")
             .join("component")
             .join(COMPONENT_FILE),
-    );
-    paths
+        dir.join("..").join(INSTALL_DIR).join(COMPONENT_FILE),
+    ]
 }
 
 /// The precompiled-component cache directory, if any.
