@@ -2,6 +2,7 @@
 //! long-running front end) can reuse [`runtime::Runtime`] in process. The `host-demo`
 //! binary (`main.rs`) is a thin command line over them.
 
+pub mod cache;
 pub mod config;
 pub mod mcp;
 pub mod outbound;

@@ -21,6 +21,7 @@ use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::cache::{self, Lookup};
 use crate::config::Settings;
 use crate::outbound::{OutboundPolicy, PolicyConfig};
 use crate::schema::Catalog;
@@ -322,21 +323,7 @@ pub fn default_component_paths() -> Vec<PathBuf> {
     ]
 }
 
-/// The precompiled-component cache directory, if any.
-pub fn cache_dir() -> Option<PathBuf> {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    if let Some(dir) = var("HOST_DEMO_CACHE_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    if let Some(dir) = var("XDG_CACHE_HOME") {
-        return Some(PathBuf::from(dir).join("bitbucket-connector"));
-    }
-    var("HOME").map(|home| {
-        PathBuf::from(home)
-            .join(".cache")
-            .join("bitbucket-connector")
-    })
-}
+pub use crate::cache::cache_dir;
 
 /// Feeds `Hash` output into SHA-256.
 struct Sha256Hasher(Sha256);
@@ -360,55 +347,44 @@ pub fn cache_key(engine: &Engine, component: &[u8]) -> String {
     h.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Reads, and compiles or loads from the cache, the component at `path`.
+/// Reads, and compiles or loads from the cache ([`crate::cache`]), the component at `path`.
 pub fn load_component(engine: &Engine, path: &Path) -> Result<Component> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the component {}", path.display()))?;
-    let cached = cache_dir().map(|dir| {
-        let file = dir.join(format!("{}.cwasm", cache_key(engine, &bytes)));
-        (dir, file)
-    });
-    if let Some((_, file)) = &cached
-        && file.is_file()
-    {
-        // SAFETY: the file was written by `precompile_component` of this same wasmtime
-        // version and engine configuration (both are part of its name), into a directory
-        // of the user's own cache. wasmtime also checks the header before using it.
-        if let Ok(component) = unsafe { Component::deserialize_file(engine, file) } {
-            return Ok(component);
-        }
-    }
     let compile_error = |e: wasmtime::Error| {
         anyhow!(
             "{} is not a loadable WebAssembly component: {e}",
             path.display()
         )
     };
-    match &cached {
-        Some((dir, file)) => {
-            let serialized = engine.precompile_component(&bytes).map_err(compile_error)?;
-            let _ = write_atomically(dir, file, &serialized);
-            // SAFETY: these bytes were produced by `precompile_component` just above.
-            match unsafe { Component::deserialize(engine, &serialized) } {
-                Ok(component) => Ok(component),
-                Err(_) => Component::new(engine, &bytes).map_err(compile_error),
+    let Some(dir) = cache_dir() else {
+        return Component::new(engine, &bytes).map_err(compile_error);
+    };
+    let file = dir.join(format!("{}.cwasm", cache_key(engine, &bytes)));
+    match cache::lookup(&dir, &file) {
+        Lookup::Hit(serialized) => {
+            // SAFETY: the file's name is the hash of the component, this wasmtime version and
+            // engine configuration, and it was read from a directory and file that belong to
+            // the user and that nobody else can write (checked by `lookup`), so it was written
+            // by `precompile_component` below. wasmtime also checks the header.
+            if let Ok(component) = unsafe { Component::deserialize(engine, &serialized) } {
+                return Ok(component);
             }
         }
-        None => Component::new(engine, &bytes).map_err(compile_error),
+        Lookup::Miss => {}
+        Lookup::UntrustedFile(why) => cache::warn_ignored("file", &file, &why),
+        Lookup::UntrustedDir(why) => {
+            cache::warn_ignored("directory", &dir, &why);
+            return Component::new(engine, &bytes).map_err(compile_error);
+        }
     }
-}
-
-fn write_atomically(dir: &Path, file: &Path, data: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        file.file_name().and_then(|n| n.to_str()).unwrap_or("cache"),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, data)?;
-    std::fs::rename(&tmp, file).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    let serialized = engine.precompile_component(&bytes).map_err(compile_error)?;
+    let _ = cache::store(&dir, &file, &serialized);
+    // SAFETY: these bytes were produced by `precompile_component` just above.
+    match unsafe { Component::deserialize(engine, &serialized) } {
+        Ok(component) => Ok(component),
+        Err(_) => Component::new(engine, &bytes).map_err(compile_error),
+    }
 }
 
 #[cfg(test)]
