@@ -72,6 +72,7 @@ struct FileConfig {
     retry_base_ms: Option<u64>,
     default_branch: Option<String>,
     scope: Option<FileScope>,
+    server: Option<FileServer>,
 }
 
 #[derive(Default, Deserialize)]
@@ -101,6 +102,34 @@ struct FileScope {
     repository: Option<String>,
     repository_regex: Option<String>,
     branch_regex: Option<String>,
+}
+
+/// `[server]`: the settings of `host-demo serve` itself (read by `serve::options`).
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileServer {
+    /// The server token (`CONNECTOR_SERVER_TOKEN` overrides it).
+    pub token: Option<String>,
+    /// Names (or `name:port`) served besides the loopback names.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// How many tool calls run at once; more wait their turn.
+    pub max_concurrent_calls: Option<u64>,
+    /// The linear memory all calls in flight may use together, in MiB.
+    pub memory_budget_mb: Option<u64>,
+    /// How long a call may wait for a free slot before it fails with `timeout`.
+    pub queue_timeout_seconds: Option<u64>,
+}
+
+impl fmt::Debug for FileServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileServer")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("max_concurrent_calls", &self.max_concurrent_calls)
+            .field("memory_budget_mb", &self.memory_budget_mb)
+            .field("queue_timeout_seconds", &self.queue_timeout_seconds)
+            .finish()
+    }
 }
 
 /// Credentials the host adds to API requests (host-side injection).
@@ -156,6 +185,8 @@ pub struct Settings {
     /// The config file's `component` (made absolute against the file's directory by
     /// [`Settings::load`]).
     pub component: Option<PathBuf>,
+    /// The file's `[server]` table, for `serve`.
+    pub server: FileServer,
 }
 
 impl fmt::Debug for Settings {
@@ -177,6 +208,7 @@ impl fmt::Debug for Settings {
             .field("token_url", &self.token_url)
             .field("timeout_seconds", &self.timeout_seconds)
             .field("host_credentials", &self.host_credentials)
+            .field("server", &self.server)
             .finish()
     }
 }
@@ -263,6 +295,7 @@ impl Settings {
             }
             Some(path) => Some(PathBuf::from(path)),
         };
+        let server = file.server.unwrap_or_default();
 
         // From the file.
         let mut vars: Vec<(&str, Option<String>)> = vec![
@@ -393,6 +426,7 @@ impl Settings {
             timeout_seconds,
             host_credentials,
             component,
+            server,
         })
     }
 }

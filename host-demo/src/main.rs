@@ -4,6 +4,7 @@
 //! host-demo [--config FILE.toml] [--component FILE.wasm] tools
 //! host-demo [--config FILE.toml] [--component FILE.wasm] call TOOL [JSON]
 //! host-demo [--config FILE.toml] [--component FILE.wasm] mcp
+//! host-demo [--config FILE.toml] [--component FILE.wasm] serve [--listen ADDR] [--allow-unauthenticated]
 //! ```
 //!
 //! Exit status: 0 success, 1 tool error (printed as `{"error": {kind, message}}` on stdout),
@@ -16,10 +17,14 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use host_demo::budget::MemoryBudget;
 use host_demo::config::Settings;
 use host_demo::mcp;
 use host_demo::runtime::{self, CallOutcome, Runtime};
 use host_demo::schema::Catalog;
+use host_demo::serve::Server;
+use host_demo::serve::options::{ServeArgs, ServeOptions};
+use host_demo::serve::slots::Slots;
 
 const USAGE: &str = "\
 usage: host-demo [--config FILE.toml] [--component FILE.wasm] <command>
@@ -28,6 +33,12 @@ commands:
   tools                 print the tools as a JSON array [{name, description, input_schema}]
   call TOOL [JSON]      run TOOL with a JSON object of arguments (default {}; - reads stdin)
   mcp                   serve the tools to an agent over MCP (JSON-RPC on stdin/stdout)
+  serve [--listen ADDR] [--allow-unauthenticated]
+                        serve the tools over MCP Streamable HTTP at http://ADDR/mcp
+                        (default 127.0.0.1:8080); every request needs
+                        `Authorization: Bearer TOKEN` with the server token from
+                        CONNECTOR_SERVER_TOKEN or server.token; without one, serve
+                        refuses to start unless --allow-unauthenticated on loopback
 
 The component: --component FILE, else `component = \"FILE\"` in the config file (relative to
 the file), else next to host-demo: <dir of host-demo>/../wasm32-wasip2/component/ (the build
@@ -43,6 +54,7 @@ enum Command {
     Tools,
     Call { tool: String, args: Option<String> },
     Mcp,
+    Serve { args: Vec<String> },
     Help,
 }
 
@@ -92,7 +104,7 @@ fn parse_cli(args: &[String]) -> Result<Cli, Usage> {
     let command = match rest.first().map(String::as_str) {
         None => {
             return Err(Usage(
-                "missing command: `tools`, `call TOOL [JSON]` or `mcp`".into(),
+                "missing command: `tools`, `call TOOL [JSON]`, `mcp` or `serve`".into(),
             ));
         }
         Some("tools") => {
@@ -113,6 +125,9 @@ fn parse_cli(args: &[String]) -> Result<Cli, Usage> {
             }
             Command::Mcp
         }
+        Some("serve") => Command::Serve {
+            args: rest[1..].to_vec(),
+        },
         Some("call") => match rest.len() {
             1 => return Err(Usage("`call` needs a tool name".into())),
             2 | 3 => Command::Call {
@@ -127,7 +142,7 @@ fn parse_cli(args: &[String]) -> Result<Cli, Usage> {
         },
         Some(other) => {
             return Err(Usage(format!(
-                "unknown command `{other}`: expected `tools`, `call` or `mcp`"
+                "unknown command `{other}`: expected `tools`, `call`, `mcp` or `serve`"
             )));
         }
     };
@@ -248,7 +263,61 @@ fn run() -> Result<ExitCode, Usage> {
             })
         }
         Command::Mcp => serve_mcp(catalog, cli.config, cli.component),
+        Command::Serve { args } => serve_http(catalog, cli.config, cli.component, &args),
     }
+}
+
+/// `host-demo serve`: MCP over HTTP until SIGTERM or SIGINT (see `host_demo::serve`).
+fn serve_http(
+    catalog: Arc<Catalog>,
+    config: Option<PathBuf>,
+    component: Option<PathBuf>,
+    args: &[String],
+) -> Result<ExitCode, Usage> {
+    let args = ServeArgs::parse(args).map_err(Usage)?;
+    let settings = Settings::load(config.as_deref()).map_err(|e| Usage(e.to_string()))?;
+    let options = ServeOptions::resolve(&args, &settings.server, |k| std::env::var(k).ok())
+        .map_err(|e| Usage(e.to_string()))?;
+    let component = find_component(component, &settings)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Usage(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(async {
+        let mut runtime = Runtime::new(catalog.clone(), settings, &component)
+            .map_err(|e| Usage(format!("{e:#}")))?;
+        runtime.set_memory_budget(Arc::new(MemoryBudget::new(options.memory_budget_bytes)));
+        let request_deadline =
+            runtime.deadline() + options.queue_timeout + std::time::Duration::from_secs(5);
+        let backend: Arc<dyn mcp::ToolBackend> =
+            Arc::new(mcp::RuntimeBackend::new(catalog.clone(), runtime));
+        let backend = Arc::new(Slots::new(
+            backend,
+            options.max_concurrent_calls,
+            options.queue_timeout,
+        ));
+        let server = Server::bind(options.listen, options.policy.clone(), backend, request_deadline)
+            .await
+            .map_err(|e| Usage(format!("cannot listen on {}: {e}", options.listen)))?;
+        let addr = server
+            .local_addr()
+            .map_err(|e| Usage(format!("cannot read the bound address: {e}")))?;
+        let access = if options.policy.has_token() {
+            "server token required"
+        } else {
+            "NO AUTHENTICATION (--allow-unauthenticated, loopback only)"
+        };
+        eprintln!(
+            "host-demo: serving {} tools over MCP at http://{addr}/mcp ({access}; up to {} calls at once, {} MiB memory budget; {})",
+            catalog.tools.len(),
+            options.max_concurrent_calls,
+            options.memory_budget_bytes >> 20,
+            component.display()
+        );
+        server.run(host_demo::serve::shutdown_signal()).await;
+        eprintln!("host-demo: stopped");
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// `host-demo mcp`: loads the configuration and the component once, then answers MCP
@@ -333,6 +402,10 @@ mod tests {
         assert!(matches!(
             parse(&["--config", "c.toml", "mcp"]).ok().unwrap().command,
             Command::Mcp
+        ));
+        assert!(matches!(
+            parse(&["--config", "c.toml", "serve", "--listen", "127.0.0.1:0"]).ok().unwrap().command,
+            Command::Serve { ref args } if args == &["--listen", "127.0.0.1:0"]
         ));
         for bad in [
             &[][..],

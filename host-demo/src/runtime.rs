@@ -17,10 +17,11 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{
     Component, ComponentExportIndex, InstancePre, Linker, ResourceTable, Val,
 };
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime::{Config, Engine, Store, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::budget::{BUDGET_EXHAUSTED, CallLimits, MemoryBudget};
 use crate::cache::{self, Lookup};
 use crate::config::Settings;
 use crate::outbound::{OutboundPolicy, PolicyConfig};
@@ -67,7 +68,7 @@ pub struct HostState {
     http: WasiHttpCtx,
     table: ResourceTable,
     hooks: OutboundPolicy,
-    limits: StoreLimits,
+    limits: CallLimits,
 }
 
 impl WasiView for HostState {
@@ -126,6 +127,7 @@ pub struct Runtime {
     settings: Arc<Settings>,
     policy: Arc<PolicyConfig>,
     deadline: Duration,
+    memory_budget: Option<Arc<MemoryBudget>>,
     _ticker: Ticker,
 }
 
@@ -190,8 +192,20 @@ impl Runtime {
             settings: Arc::new(settings),
             policy,
             deadline,
+            memory_budget: None,
             _ticker: ticker,
         })
+    }
+
+    /// Makes every later call also draw its linear memory from `budget`, shared with the
+    /// other calls in flight (a call that would exceed it fails with `upstream`).
+    pub fn set_memory_budget(&mut self, budget: Arc<MemoryBudget>) {
+        self.memory_budget = Some(budget);
+    }
+
+    /// How long one call may run before it is stopped.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
     }
 
     fn new_store(&self) -> Store<HostState> {
@@ -206,10 +220,13 @@ impl Runtime {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks: OutboundPolicy::new(self.policy.clone()),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(MEMORY_LIMIT_BYTES)
-                .trap_on_grow_failure(true)
-                .build(),
+            limits: CallLimits::new(
+                StoreLimitsBuilder::new()
+                    .memory_size(MEMORY_LIMIT_BYTES)
+                    .trap_on_grow_failure(true)
+                    .build(),
+                self.memory_budget.clone(),
+            ),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -279,7 +296,9 @@ fn component_failure(err: &wasmtime::Error, deadline: Duration) -> CallOutcome {
     } else {
         let root = err.root_cause().to_string();
         let first = root.lines().next().unwrap_or("").to_string();
-        if root.contains("forcing trap when growing memory") {
+        if root.contains(BUDGET_EXHAUSTED) {
+            format!("{BUDGET_EXHAUSTED}; try again when fewer calls are running")
+        } else if root.contains("forcing trap when growing memory") {
             format!(
                 "it exceeded the memory limit of {} MiB",
                 MEMORY_LIMIT_BYTES >> 20

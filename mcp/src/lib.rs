@@ -12,6 +12,7 @@
 //! `isError: true` and the text `KIND: message`; JSON-RPC errors are kept for protocol
 //! problems (unknown method, bad parameters, unparseable JSON, unknown tool).
 
+pub mod http;
 #[cfg(feature = "wit")]
 pub mod schema;
 pub mod wit_docs;

@@ -33,6 +33,7 @@ pub mod model;
 pub mod paging;
 pub mod render;
 pub mod sample;
+pub mod served;
 pub mod server;
 pub mod time;
 

@@ -282,6 +282,194 @@ fn spin_component_configuration_and_outbound_limits() {
     assert!(fake.requests().is_empty());
 }
 
+/// Every route, each with a request that would reach Bitbucket (or list the tools) if let
+/// through.
+fn every_route() -> Vec<(&'static str, &'static str, String)> {
+    vec![
+        (
+            "POST",
+            "/mcp",
+            rpc(1, "tools/call", json!({"name": "list_repositories"})).to_string(),
+        ),
+        ("POST", "/mcp", rpc(2, "ping", json!({})).to_string()),
+        ("GET", "/tools", String::new()),
+        ("POST", "/tools/list_repositories", "{}".to_string()),
+        (
+            "POST",
+            "/tools/read_file",
+            r#"{"repo": "widgets", "path": "README.md"}"#.to_string(),
+        ),
+    ]
+}
+
+#[test]
+fn spin_component_requires_the_server_token_on_every_route() {
+    let fake = FakeBitbucket::start();
+    let spin = host(&fake);
+    for (method, path, body) in every_route() {
+        for authorization in [
+            None,
+            Some("Bearer nope"),
+            Some("Bearer spin-test-server-token-41c"),
+            Some("Bearer spin-test-server-token-41c70"),
+            Some("Bearer test-token-valid"),
+        ] {
+            let mut headers = vec![("host", "localhost:3000")];
+            headers.extend(authorization.map(|a| ("authorization", a)));
+            let a = spin.send_raw(method, path, &headers, &body);
+            assert_eq!(
+                a.status,
+                401,
+                "{method} {path} {authorization:?}: {}",
+                a.text()
+            );
+            assert_eq!(
+                a.headers
+                    .get("www-authenticate")
+                    .and_then(|v| v.to_str().ok()),
+                Some("Bearer realm=\"bitbucket-connector\"")
+            );
+            assert!(!a.text().contains(spin_host::SERVER_TOKEN));
+        }
+        let a = spin.send(method, path, &[], &body);
+        assert_eq!(a.status, 200, "{method} {path}: {}", a.text());
+    }
+    let requests = fake.requests().len();
+    assert!(requests > 0, "the authorised calls reached the fake");
+    let a = spin.send_raw(
+        "POST",
+        "/tools/list_repositories",
+        &[("host", "localhost:3000")],
+        "{}",
+    );
+    assert_eq!(a.status, 401);
+    assert_eq!(
+        fake.requests().len(),
+        requests,
+        "nothing ran without the token"
+    );
+}
+
+#[test]
+fn spin_component_refuses_foreign_hosts_and_origins() {
+    let fake = FakeBitbucket::start();
+    let spin = SpinHost::new(
+        fake.origin(),
+        &[
+            ("bitbucket_workspace", WORKSPACE),
+            ("bitbucket_api_base_url", &fake.base_url()),
+            ("bitbucket_token", TOKEN),
+            ("server_allowed_hosts", "mcp.example.com"),
+        ],
+    );
+    for (method, path, body) in every_route() {
+        for (host, origin) in [
+            // A DNS-rebinding page: Host and Origin agree, both the attacker's name.
+            (
+                "attacker.example:3000",
+                Some("http://attacker.example:3000"),
+            ),
+            ("attacker.example", None),
+            ("localhost:3000", Some("https://attacker.example")),
+            ("mcp.example.com", Some("http://localhost.attacker.example")),
+        ] {
+            let mut headers = vec![("host", host)];
+            headers.extend(origin.map(|o| ("origin", o)));
+            let a = spin.send(method, path, &headers, &body);
+            assert_eq!(
+                a.status, 403,
+                "{method} {path} Host {host} Origin {origin:?}"
+            );
+        }
+    }
+    assert!(
+        fake.requests().is_empty(),
+        "nothing ran for a refused request"
+    );
+    for (host, origin) in [
+        ("mcp.example.com", Some("https://mcp.example.com")),
+        ("localhost:3000", Some("http://localhost:3000")),
+        ("127.0.0.1:3000", None),
+    ] {
+        let mut headers = vec![("host", host)];
+        headers.extend(origin.map(|o| ("origin", o)));
+        let a = spin.send(
+            "POST",
+            "/mcp",
+            &headers,
+            &rpc(3, "ping", json!({})).to_string(),
+        );
+        assert_eq!(a.status, 200, "Host {host} Origin {origin:?}: {}", a.text());
+    }
+}
+
+#[test]
+fn spin_component_without_a_server_token_serves_nothing_unless_loopback_was_allowed() {
+    let fake = FakeBitbucket::start();
+    let connector = [
+        ("bitbucket_workspace", WORKSPACE.to_string()),
+        ("bitbucket_api_base_url", fake.base_url()),
+        ("bitbucket_token", TOKEN.to_string()),
+    ];
+    let vars = |extra: &[(&'static str, &'static str)]| -> Vec<(&'static str, String)> {
+        let mut v: Vec<(&'static str, String)> =
+            connector.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        v.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        v
+    };
+    let exact = |v: &[(&'static str, String)]| {
+        let pairs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        SpinHost::new_exact(fake.origin(), &pairs)
+    };
+    // Unset (no variable), or blank as spin.toml's default: 500 `config` on every route.
+    for spin in [
+        exact(&vars(&[])),
+        exact(&vars(&[("server_token", "")])),
+        exact(&vars(&[("server_token", "  ")])),
+    ] {
+        for (method, path, body) in every_route() {
+            let a = spin.send(method, path, &[], &body);
+            assert_eq!(a.status, 500, "{method} {path}: {}", a.text());
+        }
+    }
+    assert!(fake.requests().is_empty());
+    let open = exact(&vars(&[
+        ("server_token", ""),
+        ("server_allow_unauthenticated", "true"),
+    ]));
+    let a = open.send_raw(
+        "POST",
+        "/tools/list_repositories",
+        &[("host", "127.0.0.1:3000")],
+        "{}",
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    for headers in [
+        &[("host", "mcp.example.com")][..],
+        &[
+            ("host", "localhost:3000"),
+            ("spin-client-addr", "198.51.100.4:40000"),
+        ][..],
+    ] {
+        let a = open.send_raw("POST", "/tools/list_repositories", headers, "{}");
+        assert_eq!(a.status, 403, "{headers:?}");
+    }
+}
+
+#[test]
+fn spin_component_refuses_a_body_over_the_cap() {
+    let fake = FakeBitbucket::start();
+    let spin = host(&fake);
+    let five_mib = (5usize << 20).to_string();
+    let a = spin.send("POST", "/mcp", &[("content-length", &five_mib)], "");
+    assert_eq!(a.status, 413, "{}", a.text());
+    // No length given: the component stops reading at the cap.
+    let big = " ".repeat(5 << 20);
+    let a = spin.send("POST", "/tools/read_file", &[], &big);
+    assert_eq!(a.status, 413, "{}", a.text());
+    assert!(fake.requests().is_empty());
+}
+
 /// The Spin component needs only WASI 0.2 and Spin's variables interface (no WASI 0.3, no
 /// other Spin interface), and exports only the 0.2 incoming handler.
 #[test]

@@ -171,6 +171,10 @@ impl Answer {
     }
 }
 
+/// The server token [`SpinHost::new`] configures (as the `server_token` variable) and
+/// [`SpinHost::send`] presents.
+pub const SERVER_TOKEN: &str = "spin-test-server-token-41c7";
+
 /// The Spin component as an HTTP server (requests go in directly, without a socket).
 pub struct SpinHost {
     variables: Arc<HashMap<String, String>>,
@@ -181,8 +185,17 @@ pub struct SpinHost {
 }
 
 impl SpinHost {
-    /// A host whose component may reach `origin` (`http://host:port`) only.
+    /// A host whose component may reach `origin` (`http://host:port`) only, with
+    /// `server_token` = [`SERVER_TOKEN`] unless `variables` set it.
     pub fn new(origin: &str, variables: &[(&str, &str)]) -> SpinHost {
+        let mut all = vec![("server_token", SERVER_TOKEN)];
+        all.retain(|(k, _)| !variables.iter().any(|(name, _)| name == k));
+        all.extend_from_slice(variables);
+        SpinHost::new_exact(origin, &all)
+    }
+
+    /// A host with exactly these variables.
+    pub fn new_exact(origin: &str, variables: &[(&str, &str)]) -> SpinHost {
         let authority = origin
             .strip_prefix("http://")
             .expect("an http origin")
@@ -210,12 +223,39 @@ impl SpinHost {
         self.denied.lock().unwrap().clone()
     }
 
-    /// Sends one request; `headers` are added to `host: localhost:3000`.
+    /// Sends one request with `headers`, plus `host: localhost:3000` and the server token
+    /// unless `headers` name a `host` or an `authorization`.
     pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+        let bearer = format!("Bearer {SERVER_TOKEN}");
+        let mut all = headers.to_vec();
+        for (name, value) in [
+            ("host", "localhost:3000"),
+            ("authorization", bearer.as_str()),
+        ] {
+            if !headers.iter().any(|(n, _)| *n == name) {
+                all.push((name, value));
+            }
+        }
+        self.send_raw(method, path, &all, body)
+    }
+
+    /// Sends one request with exactly `headers`.
+    pub fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Answer {
+        // wasi:http hands the guest the request's authority (from the URI, else `Host`) and
+        // drops the `Host` header itself, as Spin's and jco's servers do.
+        let authority = headers
+            .iter()
+            .find(|(n, _)| *n == "host")
+            .map_or("localhost:3000", |(_, v)| *v);
         let mut request = http::Request::builder()
             .method(method)
-            .uri(format!("http://localhost:3000{path}"))
-            .header("host", "localhost:3000");
+            .uri(format!("http://{authority}{path}"));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
