@@ -10,7 +10,7 @@ DOCS_COMPONENT := target/$(WASM_TARGET)/component/bitbucket_connector.docs.wasm
 SPIN_TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)/spin
 SPIN_COMPONENT := $(SPIN_TARGET_DIR)/$(WASM_TARGET)/component/bitbucket_spin.wasm
 
-.PHONY: docs-component build component spin host test lint demo clean bench jco-check
+.PHONY: docs-component build component spin host test lint demo clean bench jco-check jco-install conformance
 
 build: component spin host docs-component
 
@@ -47,14 +47,28 @@ demo: build
 	@scripts/demo.sh
 
 # Speed as ratios (not part of `make test`): tools against the fake with injected latency,
-# host overhead, cold and warm start, component size. See BENCHMARKS.md.
+# host overhead, cold and warm start, component size; then `host-demo serve` under load
+# (32 and 200 concurrent MCP sessions over HTTP). See BENCHMARKS.md.
 bench: build
 	$(CARGO) run --release -p fake-bitbucket --bin bench
+	$(CARGO) run --release -p fake-bitbucket --bin bench-load
 
 # The component in Node through jco (not part of `make test`: needs node and npm, and the
 # first run downloads ~340 MB of node_modules, ~20 s; later runs take ~2 s).
 jco-check: build
 	@scripts/jco-check.sh
+
+# The official MCP conformance suite against `host-demo serve` (needs npm; installs the suite
+# and Node 22 into conformance/node_modules, ~240 MB, ~20 s the first time).
+conformance: build
+	@scripts/conformance.sh
+
+# jco and preview2-shim as locked in jco/package-lock.json, into jco/node_modules (outside
+# git): for `make jco-check` and for tests/tests/e2e_jco_serve.rs (part of `make test`, which
+# says it was skipped when they are missing; `.ci/run` installs them, so CI runs it).
+jco-install:
+	@[ -x jco/node_modules/.bin/jco ] && [ ! jco/package-lock.json -nt jco/node_modules/.package-lock.json ] || \
+	  (cd jco && npm install --no-audit --no-fund --loglevel=error)
 
 clean:
 	$(CARGO) clean
