@@ -1,5 +1,5 @@
-//! A faithful fake of the Bitbucket Cloud REST API 2.0 for the eight read-only operations
-//! of the connector, built from `shared/bitbucket-api/REFERENCE.md`, plus the sample
+//! A faithful fake of the Bitbucket Cloud REST API 2.0 for the read-only operations of the
+//! connector (and the storage host of pipeline step logs), built from `shared/bitbucket-api/REFERENCE.md`, plus the sample
 //! workspace it serves and helpers for end-to-end tests.
 //!
 //! ```no_run
@@ -23,6 +23,7 @@ pub mod api;
 pub mod auth;
 pub mod bbql;
 pub mod builder;
+pub mod diff;
 pub mod faults;
 pub mod fields;
 pub mod http;
@@ -33,8 +34,10 @@ pub mod model;
 pub mod paging;
 pub mod render;
 pub mod sample;
+pub mod sample_review;
 pub mod served;
 pub mod server;
+pub mod storage;
 pub mod time;
 
 pub use auth::{AuthConfig, Viewer};

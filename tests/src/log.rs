@@ -26,6 +26,8 @@ pub struct RecordedRequest {
     pub completed: Option<Instant>,
     /// The status answered (absent while in flight or when never answered).
     pub status: Option<u16>,
+    /// Whether it went to the log storage host (another origin) rather than the API.
+    pub storage: bool,
 }
 
 impl RecordedRequest {
@@ -79,6 +81,7 @@ impl RequestLog {
         url: &str,
         headers: Vec<(String, String)>,
         body: Vec<u8>,
+        storage: bool,
     ) -> usize {
         let mut g = self.inner.lock().expect("log lock");
         let id = g.1;
@@ -93,6 +96,7 @@ impl RequestLog {
             answered: None,
             completed: None,
             status: None,
+            storage,
         });
         id
     }
@@ -180,6 +184,7 @@ mod tests {
             answered: None,
             completed: to_ms.map(|ms| t0 + Duration::from_millis(ms)),
             status: to_ms.map(|_| 200),
+            storage: false,
         }
     }
 

@@ -204,6 +204,59 @@ pub struct Participant {
     pub participated_on: Option<i64>,
 }
 
+/// Where an inline comment is anchored (REFERENCE-REVIEW §3a).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inline {
+    /// The file.
+    pub path: String,
+    /// The line in the old file, if on that side.
+    pub from: Option<u32>,
+    /// The line in the new file, if on that side.
+    pub to: Option<u32>,
+}
+
+/// A comment on a pull request.
+#[derive(Clone, Debug)]
+pub struct PrComment {
+    /// The comment id.
+    pub id: u64,
+    /// The commenter (index into [`Workspace::users`]).
+    pub user: usize,
+    /// The Markdown text (blank once deleted).
+    pub content: String,
+    /// Created (Unix microseconds).
+    pub created_on: i64,
+    /// Anchored to a line of a file, for inline comments.
+    pub inline: Option<Inline>,
+    /// The comment this one replies to.
+    pub parent: Option<u64>,
+    /// Deleted comments stay in the list, blanked, with `deleted: true`.
+    pub deleted: bool,
+}
+
+/// A build status of a commit (REFERENCE-REVIEW §4): from Pipelines or an external CI.
+#[derive(Clone, Debug)]
+pub struct BuildStatus {
+    /// The full hash of the commit.
+    pub commit: String,
+    /// The key (opaque; numeric-looking for Pipelines).
+    pub key: String,
+    /// The name shown.
+    pub name: String,
+    /// `SUCCESSFUL`, `FAILED`, `INPROGRESS` or `STOPPED`.
+    pub state: String,
+    /// The build's web page.
+    pub url: String,
+    /// The branch it was reported for, if any.
+    pub refname: Option<String>,
+    /// The description (may be empty).
+    pub description: String,
+    /// Created (Unix microseconds).
+    pub created_on: i64,
+    /// Last updated (Unix microseconds).
+    pub updated_on: i64,
+}
+
 /// A pull request.
 #[derive(Clone, Debug)]
 pub struct PullRequest {
@@ -247,6 +300,8 @@ pub struct PullRequest {
     pub reviewers: Vec<usize>,
     /// The participants (every reviewer is one, with role `REVIEWER`).
     pub participants: Vec<Participant>,
+    /// The comments, oldest first, deleted ones included.
+    pub comments: Vec<PrComment>,
 }
 
 /// The result of a completed pipeline.
@@ -357,6 +412,37 @@ impl Trigger {
     }
 }
 
+/// The state of a pipeline step (REFERENCE-REVIEW §6b).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepState {
+    /// Waiting; `paused` for a manual step waiting to be started (stage `PAUSED`).
+    Pending {
+        /// Whether it is a manual step waiting.
+        paused: bool,
+    },
+    /// Running.
+    InProgress,
+    /// Done with a result: `SUCCESSFUL`, `FAILED`, `ERROR`, `STOPPED`, `EXPIRED` or `NOT_RUN`.
+    Completed(&'static str),
+}
+
+/// A step of a pipeline run.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// The UUID in braces.
+    pub uuid: String,
+    /// The name.
+    pub name: String,
+    /// The state.
+    pub state: StepState,
+    /// Started (Unix microseconds), once it runs.
+    pub started_on: Option<i64>,
+    /// Completed (Unix microseconds).
+    pub completed_on: Option<i64>,
+    /// Its log (raw bytes, with terminal escape sequences), once it has one.
+    pub log: Option<Arc<Vec<u8>>>,
+}
+
 /// A pipeline run.
 #[derive(Clone, Debug)]
 pub struct Pipeline {
@@ -386,6 +472,8 @@ pub struct Pipeline {
     pub completed_on: Option<i64>,
     /// The run time so far, in seconds.
     pub duration_in_seconds: u64,
+    /// Its steps, in order.
+    pub steps: Vec<Step>,
 }
 
 /// A repository.
@@ -423,6 +511,8 @@ pub struct Repository {
     pub pipelines: Vec<Pipeline>,
     /// Whether Pipelines is enabled (the list answers 404 otherwise).
     pub pipelines_enabled: bool,
+    /// The build statuses of its commits.
+    pub statuses: Vec<BuildStatus>,
     index: HashMap<String, usize>,
 }
 
@@ -457,6 +547,7 @@ impl Repository {
             pull_requests: Vec::new(),
             pipelines: Vec::new(),
             pipelines_enabled: true,
+            statuses: Vec::new(),
             index: HashMap::new(),
         }
     }
@@ -639,6 +730,16 @@ impl Repository {
             }
         }
         Some(entries.into_values().collect())
+    }
+
+    /// The newest common ancestor of `a` and `b` (git's merge base, for three-dot diffs).
+    pub fn merge_base(&self, a: &Commit, b: &Commit) -> Option<&Commit> {
+        let from_b = self.reachable(std::slice::from_ref(&b.hash));
+        self.reachable(std::slice::from_ref(&a.hash))
+            .into_iter()
+            .filter(|h| from_b.contains(h))
+            .filter_map(|h| self.commit(&h))
+            .max_by_key(|c| (c.timestamp, self.index[&c.hash]))
     }
 
     /// The diffstat between two commits: `new` against `base`, as

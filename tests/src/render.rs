@@ -7,6 +7,10 @@ use crate::model::*;
 use crate::time::{iso_micros, iso_millis_z};
 use serde_json::{Value, json};
 
+/// Pull requests created from then on (Unix microseconds, 2022-06-06) link three-dot
+/// (`topic=true`) diffs.
+pub const TOPIC_DIFFS_SINCE: i64 = 1_654_473_600_000_000;
+
 /// Where links point: the API base of the fake server and Bitbucket's web host.
 #[derive(Clone, Debug)]
 pub struct Links {
@@ -315,6 +319,32 @@ impl Links {
         v
     }
 
+    /// Where a pull request's `diff`, `diffstat` or `patch` redirects to, and what its links
+    /// say: `…/{kind}/{ws}/{repo}:{src12}%0D{dst12}?from_pullrequest_id={id}`, with
+    /// `&topic=true` for pull requests created after mid-2022 (REFERENCE-REVIEW §2a).
+    pub fn pull_request_diff(
+        &self,
+        ws: &Workspace,
+        r: &Repository,
+        pr: &PullRequest,
+        kind: &str,
+    ) -> String {
+        let topic = if pr.created_on >= TOPIC_DIFFS_SINCE {
+            "&topic=true"
+        } else {
+            ""
+        };
+        format!(
+            "{}/{kind}/{}/{}:{}%0D{}?from_pullrequest_id={}{topic}",
+            self.repo_api(ws, r),
+            ws.slug,
+            r.slug,
+            &pr.source_commit[..12],
+            &pr.destination_commit[..12],
+            pr.id
+        )
+    }
+
     /// The full pull request (reviewers, participants and rendered included; the list
     /// endpoint hides those by default).
     pub fn pull_request(&self, ws: &Workspace, r: &Repository, pr: &PullRequest) -> Value {
@@ -326,8 +356,6 @@ impl Links {
                 "repository": self.repo_condensed(ws, r),
             })
         };
-        let src12 = &pr.source_commit[..12];
-        let dst12 = &pr.destination_commit[..12];
         json!({
             "comment_count": pr.comment_count,
             "task_count": pr.task_count,
@@ -366,8 +394,8 @@ impl Links {
                 "commits": href(format!("{api}/commits")),
                 "approve": href(format!("{api}/approve")),
                 "request-changes": href(format!("{api}/request-changes")),
-                "diff": href(format!("{}/diff/{}/{}:{src12}%0D{dst12}?from_pullrequest_id={}", self.repo_api(ws, r), ws.slug, r.slug, pr.id)),
-                "diffstat": href(format!("{}/diffstat/{}/{}:{src12}%0D{dst12}?from_pullrequest_id={}", self.repo_api(ws, r), ws.slug, r.slug, pr.id)),
+                "diff": href(self.pull_request_diff(ws, r, pr, "diff")),
+                "diffstat": href(self.pull_request_diff(ws, r, pr, "diffstat")),
                 "comments": href(format!("{api}/comments")),
                 "activity": href(format!("{api}/activity")),
                 "merge": href(format!("{api}/merge")),
@@ -375,6 +403,128 @@ impl Links {
                 "statuses": href(format!("{api}/statuses")),
             },
         })
+    }
+
+    /// A pull request comment (REFERENCE-REVIEW §3a): `inline` only on inline comments,
+    /// `parent` only on replies, deleted comments blanked.
+    pub fn pr_comment(
+        &self,
+        ws: &Workspace,
+        r: &Repository,
+        pr: &PullRequest,
+        c: &PrComment,
+    ) -> Value {
+        let api = format!("{}/pullrequests/{}", self.repo_api(ws, r), pr.id);
+        let web = format!("{}/pull-requests/{}", self.repo_web(ws, r), pr.id);
+        let mut v = json!({
+            "id": c.id,
+            "type": "pullrequest_comment",
+            "created_on": iso_micros(c.created_on),
+            "updated_on": iso_micros(c.created_on + 1_000),
+            "content": Self::rendered(&c.content),
+            "user": self.user(&ws.users[c.user]),
+            "deleted": c.deleted,
+            "pending": false,
+            "resolution": null,
+            "pullrequest": {
+                "type": "pullrequest",
+                "id": pr.id,
+                "title": pr.title,
+                "links": {"self": href(api.clone()), "html": href(web.clone())},
+            },
+            "links": {
+                "self": href(format!("{api}/comments/{}", c.id)),
+                "html": href(format!("{web}/_/diff#comment-{}", c.id)),
+            },
+        });
+        if let Some(i) = &c.inline {
+            v["inline"] = json!({
+                "path": i.path, "from": i.from, "to": i.to,
+                "start_from": null, "start_to": null, "outdated": false,
+            });
+        }
+        if let Some(p) = c.parent {
+            v["parent"] = json!({
+                "id": p,
+                "links": {
+                    "self": href(format!("{api}/comments/{p}")),
+                    "html": href(format!("{web}/_/diff#comment-{p}")),
+                },
+            });
+        }
+        v
+    }
+
+    /// A commit build status (REFERENCE-REVIEW §4).
+    pub fn build_status(&self, ws: &Workspace, r: &Repository, s: &BuildStatus) -> Value {
+        let commit = format!("{}/commit/{}", self.repo_api(ws, r), s.commit);
+        json!({
+            "key": s.key,
+            "type": "build",
+            "state": s.state,
+            "name": s.name,
+            "refname": s.refname,
+            "commit": self.commit_ref(ws, r, &s.commit, false),
+            "url": s.url,
+            "repository": self.repo_condensed(ws, r),
+            "description": s.description,
+            "created_on": iso_micros(s.created_on),
+            "updated_on": iso_micros(s.updated_on),
+            "links": {
+                "self": href(format!("{commit}/statuses/build/{}", s.key)),
+                "commit": href(commit),
+            },
+        })
+    }
+
+    /// A pipeline step (REFERENCE-REVIEW §6b): nanosecond `Z` timestamps, `teardown_commands`,
+    /// `trigger`, `maxTime`; a manual step waiting is `PENDING` with stage `PAUSED`.
+    pub fn pipeline_step(&self, p: &Pipeline, s: &Step) -> Value {
+        let state = match &s.state {
+            StepState::Pending { paused: false } => {
+                json!({"name": "PENDING", "type": "pipeline_step_state_pending"})
+            }
+            StepState::Pending { paused: true } => json!({
+                "name": "PENDING", "type": "pipeline_step_state_pending",
+                "stage": {"name": "PAUSED", "type": "pipeline_step_state_pending_paused"},
+            }),
+            StepState::InProgress => {
+                json!({"name": "IN_PROGRESS", "type": "pipeline_step_state_in_progress"})
+            }
+            StepState::Completed(result) => json!({
+                "name": "COMPLETED", "type": "pipeline_step_state_completed",
+                "result": {"name": result, "type": format!("pipeline_step_state_completed_{}", result.to_lowercase())},
+            }),
+        };
+        let nanos = |t: i64| {
+            let text = iso_millis_z(t);
+            // 2026-01-03T07:36:40.109Z → …40.109572944Z (nanoseconds, as steps have).
+            format!("{}{:06}Z", text.trim_end_matches('Z'), (t.rem_euclid(1000)) * 1000 + 944)
+        };
+        let mut v = json!({
+            "type": "pipeline_step",
+            "uuid": s.uuid,
+            "name": s.name,
+            "run_number": 1,
+            "pipeline": {"type": "pipeline", "uuid": p.uuid},
+            "setup_commands": [{"commandType": "user", "name": "umask 000", "command": "umask 000"}],
+            "script_commands": [{"commandType": "user", "name": "cargo test", "command": "cargo test"}],
+            "teardown_commands": [{"commandType": "system", "action": "UPLOAD_METRICS", "name": "Upload Metrics", "command": "echo \"Uploading metrics\""}],
+            "image": {"name": "rust:1.95"},
+            "maxTime": 120,
+            "trigger": {"type": if matches!(s.state, StepState::Pending { paused: true }) { "pipeline_step_trigger_manual" } else { "pipeline_step_trigger_automatic" }},
+            "state": state,
+        });
+        if let Some(t) = s.started_on {
+            v["started_on"] = json!(nanos(t));
+            let until = s.completed_on.unwrap_or(t);
+            v["duration_in_seconds"] = json!((until - t) / 1_000_000);
+            v["build_seconds_used"] = json!((until - t) / 1_000_000);
+        }
+        if let Some(t) = s.completed_on {
+            v["completed_on"] = json!(nanos(t));
+        }
+        v
     }
 
     /// A pipeline run.

@@ -24,6 +24,7 @@
 use crate::builder::{Edit, HistoryBuilder, write};
 use crate::ids;
 use crate::model::*;
+use crate::sample_review as review;
 use crate::time::{MICROS, unix};
 
 /// The workspace slug.
@@ -484,7 +485,10 @@ fn build_widgets(p: &People) -> Repository {
     );
     repo.set_history(commits, branches, tags);
     repo.pull_requests = widgets_pull_requests(&repo);
+    review::add_pull_request_sources(&mut repo, &users());
+    review::add_comments_and_statuses(&mut repo);
     repo.pipelines = widgets_pipelines(&repo);
+    review::add_steps(&mut repo);
     repo
 }
 
@@ -550,7 +554,8 @@ fn widgets_pull_requests(repo: &Repository) -> Vec<PullRequest> {
             let created = base + n as i64 * 36 * HOUR + (mix % 7200) as i64;
             let updated = created + (mix % (20 * DAY as u64)) as i64 + 60;
             let reviewers: Vec<usize> = (0..n % 4).map(|j| (author + 1 + j) % 5).collect();
-            let comment_count = (mix >> 8) as u32 % 12;
+            // One pull request has more comments than get_pull_request returns.
+            let comment_count = if id == 60 { 57 } else { (mix >> 8) as u32 % 12 };
             let mut participants: Vec<Participant> = reviewers
                 .iter()
                 .enumerate()
@@ -611,6 +616,7 @@ fn widgets_pull_requests(repo: &Repository) -> Vec<PullRequest> {
                 updated_on: updated * MICROS + ((mix >> 20) % 1_000_000) as i64,
                 reviewers,
                 participants,
+                comments: Vec::new(),
             }
         })
         .collect()
@@ -701,6 +707,7 @@ fn widgets_pipelines(repo: &Repository) -> Vec<Pipeline> {
                 created_on: created,
                 completed_on,
                 duration_in_seconds: duration,
+                steps: Vec::new(),
             }
         })
         .collect()
@@ -731,6 +738,7 @@ fn simple_pipelines(repo: &Repository, branch: &str, count: u64, start: i64) -> 
                 created_on: created,
                 completed_on: Some(created + (d as i64 + 10) * MICROS),
                 duration_in_seconds: d,
+                steps: Vec::new(),
             }
         })
         .collect()
@@ -906,10 +914,14 @@ fn legacy_app() -> Repository {
                 state: Some("approved".into()),
                 participated_on: Some((base + id as i64 * 5 * DAY + HOUR) * MICROS),
             }],
+            comments: Vec::new(),
         },
     )
     .collect();
+    review::add_pull_request_sources(&mut repo, &users());
+    review::add_comments_and_statuses(&mut repo);
     repo.pipelines = simple_pipelines(&repo, "master", 6, unix(2020, 1, 1, 0, 0, 0));
+    review::add_steps(&mut repo);
     repo
 }
 
@@ -969,6 +981,7 @@ fn website() -> Repository {
     );
     let mut repo = finish(repo, h);
     repo.pipelines = simple_pipelines(&repo, "main", 4, unix(2025, 1, 10, 0, 0, 0));
+    review::add_steps(&mut repo);
     repo
 }
 
@@ -1018,6 +1031,7 @@ fn api_gateway() -> Repository {
     );
     let mut repo = finish(repo, h);
     repo.pipelines = simple_pipelines(&repo, "main", 2, unix(2023, 1, 1, 0, 0, 0));
+    review::add_steps(&mut repo);
     repo
 }
 
@@ -1092,6 +1106,7 @@ fn secret_infra() -> Repository {
     );
     let mut repo = finish(repo, h);
     repo.pipelines = simple_pipelines(&repo, "main", 2, unix(2021, 3, 1, 0, 0, 0));
+    review::add_steps(&mut repo);
     repo
 }
 

@@ -51,6 +51,8 @@ struct Shared {
     latency_ms: AtomicU64,
     search: Mutex<SearchMode>,
     pipelines_disabled: Mutex<HashSet<String>>,
+    storage_origin: String,
+    storage_strict: AtomicBool,
     shutdown: AtomicBool,
 }
 
@@ -58,6 +60,7 @@ struct Shared {
 pub struct FakeBitbucket {
     shared: Arc<Shared>,
     server: Arc<tiny_http::Server>,
+    storage: Arc<tiny_http::Server>,
     threads: Vec<JoinHandle<()>>,
     port: u16,
 }
@@ -75,6 +78,10 @@ impl FakeBitbucket {
             .expect("bind the fake Bitbucket server on 127.0.0.1");
         let port = server.server_addr().to_ip().expect("an IP listener").port();
         let origin = format!("http://127.0.0.1:{port}");
+        // The log storage host: another origin (another port) on the same loopback address.
+        let storage = tiny_http::Server::http(("127.0.0.1", 0))
+            .expect("bind the fake log storage server on 127.0.0.1");
+        let storage_port = storage.server_addr().to_ip().expect("an IP listener").port();
         let shared = Arc::new(Shared {
             workspace: RwLock::new(Arc::new(options.workspace)),
             links: Links::new(&format!("{origin}/2.0")),
@@ -85,21 +92,32 @@ impl FakeBitbucket {
             latency_ms: AtomicU64::new(0),
             search: Mutex::new(SearchMode::Enabled),
             pipelines_disabled: Mutex::new(HashSet::new()),
+            storage_origin: format!("http://127.0.0.1:{storage_port}"),
+            storage_strict: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
         });
         let server = Arc::new(server);
-        let threads = (0..options.workers.max(1))
+        let storage = Arc::new(storage);
+        let mut threads: Vec<JoinHandle<()>> = (0..options.workers.max(1))
             .map(|i| {
                 let (server, shared) = (server.clone(), shared.clone());
                 std::thread::Builder::new()
                     .name(format!("fake-bitbucket-{i}"))
-                    .spawn(move || worker(&server, &shared))
+                    .spawn(move || worker(&server, &shared, false))
                     .expect("spawn a worker thread")
             })
             .collect();
+        threads.extend((0..2).map(|i| {
+            let (server, shared) = (storage.clone(), shared.clone());
+            std::thread::Builder::new()
+                .name(format!("fake-log-storage-{i}"))
+                .spawn(move || worker(&server, &shared, true))
+                .expect("spawn a worker thread")
+        }));
         FakeBitbucket {
             shared,
             server,
+            storage,
             threads,
             port,
         }
@@ -108,6 +126,17 @@ impl FakeBitbucket {
     /// The port the server listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// `http://127.0.0.1:PORT` of the step-log storage host (another origin than the API).
+    pub fn storage_origin(&self) -> &str {
+        &self.shared.storage_origin
+    }
+
+    /// Makes the storage host refuse requests that carry an `Authorization` header (400), as
+    /// a presigned-URL store refuses a second auth mechanism.
+    pub fn set_storage_strict(&self, strict: bool) {
+        self.shared.storage_strict.store(strict, Ordering::SeqCst);
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -253,6 +282,7 @@ impl FakeBitbucket {
             let _ = t.join();
         }
         self.server.unblock();
+        self.storage.unblock();
     }
 }
 
@@ -262,10 +292,10 @@ impl Drop for FakeBitbucket {
     }
 }
 
-fn worker(server: &tiny_http::Server, shared: &Shared) {
+fn worker(server: &tiny_http::Server, shared: &Shared, storage: bool) {
     while !shared.shutdown.load(Ordering::SeqCst) {
         match server.recv_timeout(Duration::from_millis(50)) {
-            Ok(Some(request)) => handle(shared, request),
+            Ok(Some(request)) => handle(shared, request, storage),
             Ok(None) => {}
             Err(_) => break,
         }
@@ -284,7 +314,7 @@ fn sleep_unless_stopped(shared: &Shared, d: Duration) {
     }
 }
 
-fn handle(shared: &Shared, mut request: tiny_http::Request) {
+fn handle(shared: &Shared, mut request: tiny_http::Request, storage: bool) {
     let method = request.method().as_str().to_string();
     let url = request.url().to_string();
     let headers: Vec<(String, String)> = request
@@ -301,13 +331,18 @@ fn handle(shared: &Shared, mut request: tiny_http::Request) {
     let _ = request.as_reader().take(1 << 20).read_to_end(&mut body);
     let id = shared
         .log
-        .arrive(&method, &url, headers.clone(), body.clone());
+        .arrive(&method, &url, headers.clone(), body.clone(), storage);
     let latency = shared.latency_ms.load(Ordering::SeqCst);
     if latency > 0 {
         sleep_unless_stopped(shared, Duration::from_millis(latency));
     }
     let req = ApiRequest::new(&method, &url, headers, body);
-    let reply = answer(shared, &req, &url);
+    let reply = if storage {
+        let ws = shared.workspace.read().expect("workspace lock").clone();
+        crate::storage::answer(&ws, &req, shared.storage_strict.load(Ordering::SeqCst))
+    } else {
+        answer(shared, &req, &url)
+    };
     let status = reply.status;
     let mut out_headers: Vec<tiny_http::Header> = reply
         .headers
@@ -388,6 +423,7 @@ fn answer(shared: &Shared, req: &ApiRequest, raw_url: &str) -> Reply {
         viewer: &viewer,
         search: *shared.search.lock().expect("search lock"),
         pipelines_disabled: &disabled,
+        storage_origin: &shared.storage_origin,
     };
     api::route(&ctx, rest)
 }

@@ -93,7 +93,12 @@ impl Guest for Misbehaving {
         })
     }
 
-    fn get_commit(_: Option<String>, _: String) -> Result<CommitDetail, ToolError> {
+    fn get_commit(
+        _: Option<String>,
+        _: String,
+        _: Option<bool>,
+        _: Option<String>,
+    ) -> Result<CommitDetail, ToolError> {
         unused()
     }
 
@@ -113,6 +118,24 @@ impl Guest for Misbehaving {
         _: Option<u32>,
         _: Option<String>,
     ) -> Result<PipelinePage, ToolError> {
+        unused()
+    }
+
+    fn list_branches(
+        _: Option<String>,
+        _: Option<String>,
+        _: Option<u32>,
+        _: Option<String>,
+    ) -> Result<BranchPage, ToolError> {
+        unused()
+    }
+
+    fn get_pull_request(
+        _: Option<String>,
+        _: u64,
+        _: Option<bool>,
+        _: Option<bool>,
+    ) -> Result<PullRequestDetail, ToolError> {
         unused()
     }
 }

@@ -34,6 +34,8 @@ pub struct Ctx<'a> {
     pub search: SearchMode,
     /// Slugs whose Pipelines were switched off at run time.
     pub pipelines_disabled: &'a HashSet<String>,
+    /// `http://127.0.0.1:PORT` of the log storage host.
+    pub storage_origin: &'a str,
 }
 
 impl Ctx<'_> {
@@ -71,6 +73,37 @@ impl Ctx<'_> {
         }
         match paging::list_page(self.origin, self.req, items, limits) {
             Ok(page) => self.ok(&page, hidden),
+            Err(r) => r,
+        }
+    }
+
+    /// Answers a collection paged by opaque tokens (branches, comments: REFERENCE-REVIEW
+    /// §5a, §3a): `q` and `sort`, then a page of `pagelen`, then `fields`. A numeric `page`
+    /// is not a token: 400 `Invalid page`. `seed` makes tokens specific to the listing.
+    pub fn token_list(&self, mut items: Vec<Value>, limits: Limits, seed: &str) -> Reply {
+        if let Err(r) = paging::pagelen(self.req, limits) {
+            return r;
+        }
+        if let Some(q) = self.req.query.get("q") {
+            match bbql::parse(q) {
+                Ok(e) => items.retain(|v| bbql::eval(&e, v)),
+                Err(msg) => return bad_query(&msg),
+            }
+        }
+        if let Some(s) = self.req.query.get("sort") {
+            bbql::sort(&mut items, s);
+        }
+        let seed = format!(
+            "{seed}|{:?}|{:?}",
+            self.req.query.get("q"),
+            self.req.query.get("sort")
+        );
+        let size = items.len();
+        match paging::iterator_page(self.origin, self.req, &seed, items, limits) {
+            Ok(mut page) => {
+                page["size"] = serde_json::json!(size);
+                self.ok(&page, &[])
+            }
             Err(r) => r,
         }
     }
@@ -132,13 +165,30 @@ fn repo_route(ctx: &Ctx, repo: &Repository, tail: &[&str]) -> Reply {
         ["commits"] | ["commits", ""] => commits::list(ctx, repo, None),
         ["commits", rev] => commits::list(ctx, repo, Some(rev)),
         ["commit", rev] => commits::get(ctx, repo, rev),
+        ["commit", rev, "statuses"] => commits::statuses(ctx, repo, rev),
         ["commit", rev, ""] => Reply::json(404, &json::commit_not_found(&format!("{rev}/"))),
         ["diffstat", spec @ ..] if !spec.is_empty() && !spec.join("/").is_empty() => {
             commits::diffstat(ctx, repo, &spec.join("/"))
         }
+        ["diff", spec @ ..] if !spec.is_empty() && !spec.join("/").is_empty() => {
+            commits::diff(ctx, repo, &spec.join("/"))
+        }
         ["pullrequests"] | ["pullrequests", ""] => pulls::list(ctx, repo),
         ["pullrequests", id] => pulls::get(ctx, repo, id),
+        ["pullrequests", id, kind @ ("diff" | "diffstat" | "patch")] => {
+            pulls::redirect_to_diff(ctx, repo, id, kind)
+        }
+        ["pullrequests", id, "comments"] => pulls::comments(ctx, repo, id),
+        ["pullrequests", id, "statuses"] => pulls::statuses(ctx, repo, id),
         ["pipelines"] | ["pipelines", ""] => pipelines::list(ctx, repo),
+        ["pipelines", id] => pipelines::get(ctx, repo, id),
+        ["pipelines", id, "steps"] | ["pipelines", id, "steps", ""] => {
+            pipelines::steps(ctx, repo, id)
+        }
+        ["pipelines", id, "steps", step] => pipelines::step(ctx, repo, id, step),
+        ["pipelines", id, "steps", step, "log"] => {
+            pipelines::log(ctx, repo, id, step, ctx.storage_origin)
+        }
         _ => no_api(),
     }
 }
@@ -164,6 +214,7 @@ mod tests {
             viewer: &viewer,
             search: SearchMode::Enabled,
             pipelines_disabled: &disabled,
+            storage_origin: "http://127.0.0.1:1",
         };
         route(&ctx, req.path.strip_prefix("/2.0").unwrap())
     }

@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use crate::http::Reply;
-use crate::model::{Pipeline, Repository};
+use crate::model::{Pipeline, Repository, Step, StepState};
 use crate::paging::{self, Limits};
 use crate::time::parse_datetime;
 use serde_json::json;
@@ -114,4 +114,121 @@ pub fn list(ctx: &Ctx, repo: &Repository) -> Reply {
         .map(|p| ctx.links.pipeline(ctx.ws, repo, p))
         .collect();
     ctx.list(items, LIMITS, &[], false)
+}
+
+/// The run that the `{pipeline_uuid}` path slot names: a braced UUID (`%7B…%7D` decoded) or
+/// a build number (REFERENCE-REVIEW §6a). An unbraced UUID and an unknown number are 404s
+/// with the Pipelines service's messages (no `type` key).
+fn find<'r>(repo: &'r Repository, id: &str) -> Result<&'r Pipeline, Reply> {
+    let not_found = |detail: String| {
+        Reply::json(
+            404,
+            &json!({"error": {"message": "Not found", "detail": detail}}),
+        )
+    };
+    if let Ok(n) = id.parse::<u64>() {
+        return repo
+            .pipelines
+            .iter()
+            .find(|p| p.build_number == n)
+            .ok_or_else(|| {
+                not_found(format!(
+                    "Pipeline with build number '{n}' not found in repository {}",
+                    repo.uuid
+                ))
+            });
+    }
+    if !(id.starts_with('{') && id.ends_with('}')) {
+        return Err(not_found("The value provided is not a valid uuid.".into()));
+    }
+    repo.pipelines
+        .iter()
+        .find(|p| p.uuid.eq_ignore_ascii_case(id))
+        .ok_or_else(|| not_found(format!("Pipeline {id} not found in repository {}", repo.uuid)))
+}
+
+fn enabled(ctx: &Ctx, repo: &Repository) -> Result<(), Reply> {
+    if !repo.pipelines_enabled || ctx.pipelines_disabled.contains(&repo.slug) {
+        Err(not_enabled())
+    } else {
+        Ok(())
+    }
+}
+
+/// `GET …/pipelines/{id}`: the same object as a list entry.
+pub fn get(ctx: &Ctx, repo: &Repository, id: &str) -> Reply {
+    match enabled(ctx, repo).and_then(|()| find(repo, id)) {
+        Ok(p) => ctx.ok(&ctx.links.pipeline(ctx.ws, repo, p), &[]),
+        Err(r) => r,
+    }
+}
+
+/// `GET …/pipelines/{id}/steps`: every step in one page, whatever `pagelen` says.
+pub fn steps(ctx: &Ctx, repo: &Repository, id: &str) -> Reply {
+    match enabled(ctx, repo).and_then(|()| find(repo, id)) {
+        Ok(p) => {
+            let values: Vec<_> = p.steps.iter().map(|s| ctx.links.pipeline_step(p, s)).collect();
+            let page = json!({"page": 1, "pagelen": values.len().max(1), "size": values.len(), "values": values});
+            ctx.ok(&page, &[])
+        }
+        Err(r) => r,
+    }
+}
+
+fn find_step<'p>(p: &'p Pipeline, step: &str) -> Result<&'p Step, Reply> {
+    p.steps
+        .iter()
+        .find(|s| s.uuid.eq_ignore_ascii_case(step))
+        .ok_or_else(|| {
+            Reply::json(404, &json!({"error": {"message": "Not found", "detail": format!("Step {step} not found.")}}))
+        })
+}
+
+/// `GET …/pipelines/{id}/steps/{step}`.
+pub fn step(ctx: &Ctx, repo: &Repository, id: &str, step: &str) -> Reply {
+    match enabled(ctx, repo)
+        .and_then(|()| find(repo, id))
+        .and_then(|p| find_step(p, step).map(|s| (p, s)))
+    {
+        Ok((p, s)) => ctx.ok(&ctx.links.pipeline_step(p, s), &[]),
+        Err(r) => r,
+    }
+}
+
+/// Whether an `Accept` header lets the log endpoint answer: absent (inferred), `*/*` or
+/// `application/octet-stream`; anything else (JSON, `text/plain`) is 406 (REFERENCE-REVIEW §6c).
+pub fn log_acceptable(accept: Option<&str>) -> bool {
+    accept.is_none_or(|a| {
+        a.split(',').any(|t| {
+            let t = t.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            t == "*/*" || t == "application/octet-stream"
+        })
+    })
+}
+
+/// `GET …/pipelines/{id}/steps/{step}/log`: 406 for a wrong `Accept`; 404 for a step
+/// without a log; the log so far (with `Range`) for a running step; and for a completed
+/// step a 307 to the signed URL of its copy on the storage host.
+pub fn log(ctx: &Ctx, repo: &Repository, id: &str, step: &str, storage_origin: &str) -> Reply {
+    if !log_acceptable(ctx.req.header("accept")) {
+        return Reply::json(406, &json!({"error": {"message": "Not Acceptable"}}));
+    }
+    let (p, s) = match enabled(ctx, repo)
+        .and_then(|()| find(repo, id))
+        .and_then(|p| find_step(p, step).map(|s| (p, s)))
+    {
+        Ok(found) => found,
+        Err(r) => return r,
+    };
+    let Some(log) = &s.log else {
+        return Reply::json(
+            404,
+            &json!({"error": {"message": "Not found", "detail": format!("Log in step {} does not exist.", s.uuid)}}),
+        );
+    };
+    if matches!(s.state, StepState::Completed(_)) {
+        let url = crate::storage::signed_url(storage_origin, &ctx.ws.slug, &repo.slug, p.build_number, &s.uuid);
+        return Reply::redirect(307, &url);
+    }
+    crate::storage::ranged(ctx.req.header("range"), log)
 }

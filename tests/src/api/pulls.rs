@@ -51,6 +51,62 @@ pub fn list(ctx: &Ctx, repo: &Repository) -> Reply {
     ctx.list(items, LIMITS, HIDDEN_IN_LIST, true)
 }
 
+/// `…/pullrequests/{id}/diff|diffstat|patch`: 302 (also for HEAD) with an empty body to the
+/// repository-level endpoint for the pull request's spec, the same URL as the PR's
+/// `links.diff`/`links.diffstat` (REFERENCE-REVIEW §2a).
+pub fn redirect_to_diff(ctx: &Ctx, repo: &Repository, id: &str, kind: &str) -> Reply {
+    match find(repo, id) {
+        Some(p) => Reply::redirect(302, &ctx.links.pull_request_diff(ctx.ws, repo, p, kind)),
+        None => Reply::json(404, &json::error("Resource not found")),
+    }
+}
+
+fn find<'r>(repo: &'r Repository, id: &str) -> Option<&'r crate::model::PullRequest> {
+    id.parse::<u64>()
+        .ok()
+        .and_then(|n| repo.pull_requests.iter().find(|p| p.id == n))
+}
+
+/// The comment list's paging limits (REFERENCE-REVIEW §3a: default 10; the maximum is not
+/// established, 100 is assumed).
+pub const COMMENT_LIMITS: Limits = Limits::new(10, 100);
+/// The statuses list's paging limits (default and maximum not established).
+pub const STATUS_LIMITS: Limits = Limits::new(30, 100);
+
+/// `…/pullrequests/{id}/comments`: every comment, deleted ones included (blanked), oldest
+/// first; `q` (e.g. `deleted = false`) and `sort` honoured; opaque page tokens.
+pub fn comments(ctx: &Ctx, repo: &Repository, id: &str) -> Reply {
+    let Some(pr) = find(repo, id) else {
+        return Reply::json(404, &json::error("Resource not found"));
+    };
+    let items = pr
+        .comments
+        .iter()
+        .map(|c| ctx.links.pr_comment(ctx.ws, repo, pr, c))
+        .collect();
+    ctx.token_list(
+        items,
+        COMMENT_LIMITS,
+        &format!("comments|{}|{}|{}", ctx.ws.slug, repo.slug, pr.id),
+    )
+}
+
+/// `…/pullrequests/{id}/statuses`: the statuses of the source commit reported without a
+/// refname or for the source branch (inferred, REFERENCE-REVIEW §4).
+pub fn statuses(ctx: &Ctx, repo: &Repository, id: &str) -> Reply {
+    let Some(pr) = find(repo, id) else {
+        return Reply::json(404, &json::error("Resource not found"));
+    };
+    let items = repo
+        .statuses
+        .iter()
+        .filter(|s| s.commit == pr.source_commit)
+        .filter(|s| s.refname.as_deref().is_none_or(|r| r == pr.source_branch))
+        .map(|s| ctx.links.build_status(ctx.ws, repo, s))
+        .collect();
+    ctx.list(items, STATUS_LIMITS, &[], true)
+}
+
 /// One pull request, with reviewers and participants.
 pub fn get(ctx: &Ctx, repo: &Repository, id: &str) -> Reply {
     let pr = id

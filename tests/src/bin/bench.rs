@@ -133,6 +133,30 @@ fn cases(fake: &FakeBitbucket) -> Vec<Case> {
             min_round_trips: 1,
             why: "one page (pagelen ≤ 100) answers a limit ≤ 100",
         },
+        Case {
+            tool: "get_commit",
+            args: json!({"repo": WIDGETS, "commit": mixed.hash, "diff": true}),
+            min_round_trips: 1,
+            why: "the commit, its diffstat and its diff are independent",
+        },
+        Case {
+            tool: "list_branches",
+            args: json!({"repo": WIDGETS}),
+            min_round_trips: 1,
+            why: "one page of branches and the main-branch name (for `is_default`) are independent",
+        },
+        Case {
+            tool: "get_pull_request",
+            args: json!({"repo": WIDGETS, "id": 60}),
+            min_round_trips: 2,
+            why: "the pull request, statuses, comments and diffstat together; the diffstat's 302 to `/diffstat/{spec}` is a second hop",
+        },
+        Case {
+            tool: "get_pull_request",
+            args: json!({"repo": WIDGETS, "id": 79, "diff": true}),
+            min_round_trips: 2,
+            why: "as above, with the diff's 302 followed in the same second round trip",
+        },
     ]
 }
 
