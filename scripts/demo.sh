@@ -25,5 +25,8 @@ first=$("$HOST" call list_commits '{"repo": "widgets", "limit": 1}' | grep -o '"
 run get_commit "{\"repo\": \"widgets\", \"commit\": \"${first:0:12}\"}"
 run list_pull_requests '{"repo": "widgets", "state": ["OPEN", "MERGED"], "limit": 3}'
 run list_pipelines '{"repo": "widgets", "limit": 3}'
+run list_branches '{"repo": "widgets", "limit": 5}'
+run get_commit "{\"repo\": \"widgets\", \"commit\": \"${first:0:12}\", \"diff\": true}"
+run get_pull_request '{"repo": "widgets", "id": 79, "diff": true}'
 printf '\n\033[1mAnd a typed error: a repository that does not exist\033[0m\n'
 "$HOST" call read_file '{"repo": "no-such-repo", "path": "README.md"}' || echo "(exit code $?)"

@@ -4,7 +4,7 @@
 
 use crate::bindings::{ErrorKind, ToolError};
 use crate::config::{BaseUrl, Config};
-use crate::encoding::percent_encode;
+use crate::encoding::{AbsoluteUrl, percent_encode};
 use crate::error::{Endpoint, ToolResult, from_status};
 use crate::transport::{HttpRequest, HttpResponse, Method, ReadLimit, Transport, TransportError};
 use serde::de::DeserializeOwned;
@@ -19,6 +19,22 @@ pub const FAILURE_ATTEMPTS: u32 = 3;
 /// The waits between retries of one call add up to at most this many base delays.
 pub const MAX_WAIT_FACTOR: u64 = 10;
 
+/// At most this many redirects are followed for one request.
+pub const MAX_REDIRECTS: u32 = 3;
+
+/// What a request does with a 3xx answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Redirects {
+    /// A redirect is an `upstream` error (most endpoints never redirect).
+    Refuse,
+    /// Follow a redirect to the API origin, inside the workspace, with the same
+    /// credentials (a pull request's diff and diffstat, REFERENCE-REVIEW §2a); any other
+    /// target is an `upstream` error.
+    SameOrigin,
+    /// Hand the 3xx answer back to the tool (a step log's 307 to its storage host).
+    Return,
+}
+
 /// One GET against the API.
 #[derive(Clone, Debug)]
 pub struct ApiGet {
@@ -30,6 +46,12 @@ pub struct ApiGet {
     pub endpoint: Endpoint,
     /// When to stop reading the body.
     pub read: ReadLimit,
+    /// The `Accept` header.
+    pub accept: &'static str,
+    /// A `Range` header, if any.
+    pub range: Option<String>,
+    /// What to do with a redirect.
+    pub redirects: Redirects,
 }
 
 impl ApiGet {
@@ -40,7 +62,28 @@ impl ApiGet {
             query: Vec::new(),
             endpoint,
             read: ReadLimit::bytes(MAX_JSON_BYTES),
+            accept: "application/json",
+            range: None,
+            redirects: Redirects::Refuse,
         }
+    }
+
+    /// Sets the `Accept` header.
+    pub fn accept(mut self, accept: &'static str) -> Self {
+        self.accept = accept;
+        self
+    }
+
+    /// Sets a `Range` header.
+    pub fn range(mut self, range: impl Into<String>) -> Self {
+        self.range = Some(range.into());
+        self
+    }
+
+    /// Sets what to do with a redirect.
+    pub fn redirects(mut self, redirects: Redirects) -> Self {
+        self.redirects = redirects;
+        self
     }
 
     /// Adds a query parameter.
@@ -121,11 +164,16 @@ impl<'a> Client<'a> {
     pub fn get_all(&self, gets: &[ApiGet]) -> Vec<ToolResult<HttpResponse>> {
         let mut outcomes: Vec<Option<ToolResult<HttpResponse>>> = vec![None; gets.len()];
         let mut attempts = vec![0u32; gets.len()];
+        let mut redirected: Vec<Option<String>> = vec![None; gets.len()];
+        let mut hops = vec![0u32; gets.len()];
         let mut todo: Vec<usize> = (0..gets.len()).collect();
         let base_ms = self.config.retry_base_ms;
         let mut waited_ms = 0u64;
         for round in 0u32.. {
-            let requests: Vec<HttpRequest> = todo.iter().map(|&i| self.request(&gets[i])).collect();
+            let requests: Vec<HttpRequest> = todo
+                .iter()
+                .map(|&i| self.request(&gets[i], redirected[i].as_ref()))
+                .collect();
             let answers = self.transport.send_all(&requests);
             let mut again = Vec::new();
             let mut unauthorized = Vec::new();
@@ -134,8 +182,33 @@ impl<'a> Client<'a> {
             for (&index, answer) in todo.iter().zip(answers) {
                 attempts[index] += 1;
                 let endpoint = &gets[index].endpoint;
+                if let Ok(response) = &answer
+                    && (300..400).contains(&response.status)
+                {
+                    match gets[index].redirects {
+                        Redirects::Return => {
+                            outcomes[index] = Some(Ok(answer.expect("checked")));
+                            continue;
+                        }
+                        Redirects::SameOrigin if hops[index] < MAX_REDIRECTS => {
+                            let target = response
+                                .header("location")
+                                .and_then(|l| self.same_origin_target(&gets[index], l));
+                            if let Some(target) = target {
+                                hops[index] += 1;
+                                attempts[index] = 0;
+                                redirected[index] = Some(target);
+                                again.push(index);
+                                continue;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
                 let limit = match &answer {
                     Ok(response) if response.status == 429 => RATE_LIMIT_ATTEMPTS,
+                    // 555: the diff is too large to compute; asking again does not help.
+                    Ok(response) if response.status == 555 => 0,
                     Ok(response) if response.status >= 500 => FAILURE_ATTEMPTS,
                     Err(TransportError::Failed(_)) => FAILURE_ATTEMPTS,
                     _ => 0,
@@ -198,9 +271,12 @@ impl<'a> Client<'a> {
         nominal / 2 + nominal * (x % 1000) / 1000
     }
 
-    fn request(&self, get: &ApiGet) -> HttpRequest {
+    fn request(&self, get: &ApiGet, redirected_to: Option<&String>) -> HttpRequest {
         let api = &self.config.api;
-        let mut headers = vec![("accept".to_owned(), "application/json".to_owned())];
+        let mut headers = vec![("accept".to_owned(), get.accept.to_owned())];
+        if let Some(range) = &get.range {
+            headers.push(("range".to_owned(), range.clone()));
+        }
         if let Some(value) = self.authorization.borrow().as_ref() {
             headers.push(("authorization".to_owned(), value.clone()));
         }
@@ -208,11 +284,79 @@ impl<'a> Client<'a> {
             method: Method::Get,
             https: api.https,
             authority: api.authority.clone(),
-            path_and_query: get.path_and_query(api),
+            path_and_query: redirected_to
+                .cloned()
+                .unwrap_or_else(|| get.path_and_query(api)),
             headers,
             body: None,
             read: get.read,
         }
+    }
+
+    /// Where a same-origin redirect of `get` goes (path and query), when the API origin
+    /// named a place inside this workspace: the `Location`'s own query, plus the request's
+    /// parameters it does not set. `None` for any other target.
+    fn same_origin_target(&self, get: &ApiGet, location: &str) -> Option<String> {
+        let api = &self.config.api;
+        let target = AbsoluteUrl::resolve(location, api)?;
+        let inside = format!(
+            "{}/repositories/{}/",
+            api.path,
+            percent_encode(&self.config.workspace)
+        );
+        if target.https != api.https
+            || !target.authority.eq_ignore_ascii_case(&api.authority)
+            || !target.path().starts_with(&inside)
+            || target.path().split('/').any(|s| s == ".." || s == ".")
+        {
+            return None;
+        }
+        let mut out = target.path_and_query.clone();
+        let (_, query) = out.split_once('?').unwrap_or(("", ""));
+        let present: Vec<String> = query
+            .split('&')
+            .map(|kv| kv.split('=').next().unwrap_or("").to_owned())
+            .collect();
+        let mut separator = if out.contains('?') { '&' } else { '?' };
+        for (name, value) in &get.query {
+            let name = percent_encode(name);
+            if !present.contains(&name) {
+                out.push(separator);
+                out.push_str(&name);
+                out.push('=');
+                out.push_str(&percent_encode(value));
+                separator = '&';
+            }
+        }
+        Some(out)
+    }
+
+    /// Sends GETs to URLs outside the API (a step log's storage host), concurrently and
+    /// once each, **without credentials**: such URLs authorise themselves, and Bitbucket's
+    /// credentials must never reach another origin. Only `accept` and `range` are sent.
+    pub fn get_foreign(
+        &self,
+        requests: &[(AbsoluteUrl, &'static str, Option<String>, ReadLimit)],
+    ) -> Vec<Result<HttpResponse, TransportError>> {
+        let outgoing: Vec<HttpRequest> = requests
+            .iter()
+            .map(|(url, accept, range, read)| {
+                let mut headers = vec![("accept".to_owned(), (*accept).to_owned())];
+                if let Some(range) = range {
+                    headers.push(("range".to_owned(), range.clone()));
+                }
+                HttpRequest {
+                    method: Method::Get,
+                    https: url.https,
+                    authority: url.authority.clone(),
+                    path_and_query: url.path_and_query.clone(),
+                    headers,
+                    body: None,
+                    read: *read,
+                }
+            })
+            .collect();
+        self.transport.send_all(&outgoing)
     }
 
     fn status_error(

@@ -2,8 +2,8 @@
 //! through wasi:http, and runs one tool. No state survives between calls.
 
 use crate::bindings::{
-    CommitDetail, CommitPage, DirectoryListing, FileContent, Guest, PipelinePage, PullRequestPage,
-    RepositoryPage, SearchResults, ToolError,
+    BranchPage, CommitDetail, CommitPage, DirectoryListing, FileContent, Guest, PipelinePage,
+    PullRequestDetail, PullRequestPage, RepositoryPage, SearchResults, ToolError,
 };
 use crate::config::Config;
 use crate::tools::{self, Ctx};
@@ -71,8 +71,13 @@ impl Guest for Component {
         call(|ctx| tools::list_commits::run(ctx, repo, branch, path, limit, page))
     }
 
-    fn get_commit(repo: Option<String>, commit: String) -> Result<CommitDetail, ToolError> {
-        call(|ctx| tools::get_commit::run(ctx, repo, commit))
+    fn get_commit(
+        repo: Option<String>,
+        commit: String,
+        diff: Option<bool>,
+        path: Option<String>,
+    ) -> Result<CommitDetail, ToolError> {
+        call(|ctx| tools::get_commit::run(ctx, repo, commit, diff, path))
     }
 
     fn list_pull_requests(
@@ -92,5 +97,23 @@ impl Guest for Component {
         page: Option<String>,
     ) -> Result<PipelinePage, ToolError> {
         call(|ctx| tools::list_pipelines::run(ctx, repo, branch, status, limit, page))
+    }
+
+    fn list_branches(
+        repo: Option<String>,
+        query: Option<String>,
+        limit: Option<u32>,
+        page: Option<String>,
+    ) -> Result<BranchPage, ToolError> {
+        call(|ctx| tools::list_branches::run(ctx, repo, query, limit, page))
+    }
+
+    fn get_pull_request(
+        repo: Option<String>,
+        id: u64,
+        diff: Option<bool>,
+        comments: Option<bool>,
+    ) -> Result<PullRequestDetail, ToolError> {
+        call(|ctx| tools::get_pull_request::run(ctx, repo, id, diff, comments))
     }
 }

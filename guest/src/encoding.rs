@@ -43,6 +43,79 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
         .find_map(|(key, value)| (key == name).then_some(value))
 }
 
+/// An absolute http(s) URL split for a request: scheme, `host[:port]`, path and query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AbsoluteUrl {
+    /// `true` for https.
+    pub https: bool,
+    /// `host[:port]`.
+    pub authority: String,
+    /// The path and query as given (already encoded), starting with `/`.
+    pub path_and_query: String,
+}
+
+impl AbsoluteUrl {
+    /// Parses a `Location` value: an absolute http(s) URL, or a path on `base`'s origin.
+    /// Refuses user information, fragments' content is dropped, and anything with spaces or
+    /// control characters.
+    pub fn resolve(location: &str, base: &crate::config::BaseUrl) -> Option<AbsoluteUrl> {
+        let location = location.trim();
+        if location.is_empty()
+            || location
+                .chars()
+                .any(|c| c.is_control() || c == ' ' || c == '\\')
+        {
+            return None;
+        }
+        let location = location.split('#').next().unwrap_or(location);
+        let (https, rest) = if let Some(rest) = location.strip_prefix("https://") {
+            (true, rest)
+        } else if let Some(rest) = location.strip_prefix("http://") {
+            (false, rest)
+        } else if location.starts_with('/') && !location.starts_with("//") {
+            return Some(AbsoluteUrl {
+                https: base.https,
+                authority: base.authority.clone(),
+                path_and_query: location.to_owned(),
+            });
+        } else {
+            return None;
+        };
+        let split = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(split);
+        if authority.is_empty() || authority.contains('@') {
+            return None;
+        }
+        let path_and_query = if tail.starts_with('/') {
+            tail.to_owned()
+        } else {
+            format!("/{tail}")
+        };
+        Some(AbsoluteUrl {
+            https,
+            authority: authority.to_ascii_lowercase(),
+            path_and_query,
+        })
+    }
+
+    /// The path, without the query.
+    pub fn path(&self) -> &str {
+        self.path_and_query
+            .split('?')
+            .next()
+            .unwrap_or(&self.path_and_query)
+    }
+
+    /// `scheme://host[:port]`, safe to show (no path or query: those may be signed).
+    pub fn origin(&self) -> String {
+        format!(
+            "{}://{}",
+            if self.https { "https" } else { "http" },
+            self.authority
+        )
+    }
+}
+
 /// Standard base64 with padding (for `Authorization: Basic`).
 pub fn base64(data: &[u8]) -> String {
     STANDARD.encode(data)

@@ -51,6 +51,8 @@ pub enum Endpoint {
     Pipelines { repo: String },
     /// The workspace's repository listing.
     Workspace(String),
+    /// A unified diff (of a commit or a pull request); the string names it.
+    Diff(String),
 }
 
 /// The error for a non-success HTTP status from Bitbucket.
@@ -119,6 +121,12 @@ pub fn from_status(status: u16, body: &[u8], endpoint: &Endpoint) -> ToolError {
                 ),
             ),
         },
+        555 => ToolError::upstream(format!(
+            "Bitbucket could not compute {} (HTTP 555: the diff is too large or took too long). \
+             Ask without `diff` (the files changed and their line counts still come), or with \
+             `path` for one file.",
+            endpoint.describe()
+        )),
         429 => ToolError::new(
             ErrorKind::RateLimited,
             "Bitbucket's rate limit was exceeded (429) and retries did not help. Limits apply \
@@ -145,6 +153,7 @@ impl Endpoint {
             Endpoint::Search => "code search".into(),
             Endpoint::Pipelines { repo } => format!("pipelines of {repo}"),
             Endpoint::Workspace(ws) => format!("workspace {ws}"),
+            Endpoint::Diff(what) => what.clone(),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The Bitbucket Cloud connector: eight read-only tools, exported as a WASI 0.2 component.
+//! The Bitbucket Cloud connector: read-only tools, exported as a WASI 0.2 component.
 //!
 //! The tools' logic is plain Rust over a [`transport::Transport`], so it compiles and is
 //! unit-tested natively; only `component.rs` (the export, behind the default `component`

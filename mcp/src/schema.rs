@@ -453,7 +453,7 @@ mod tests {
         let c = catalog();
         let names: Vec<&str> = c.tools.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(
-            &names[..8],
+            &names[..10],
             [
                 "list_repositories",
                 "browse_repository",
@@ -463,6 +463,8 @@ mod tests {
                 "get_commit",
                 "list_pull_requests",
                 "list_pipelines",
+                "list_branches",
+                "get_pull_request",
             ]
         );
         assert_eq!(c.interface_name, "bitbucket:connector/tools@0.1.0");

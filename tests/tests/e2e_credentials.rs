@@ -60,7 +60,7 @@ fn bare_host(fake: &FakeBitbucket, transcript: &Transcript) -> Host {
         .record(transcript)
 }
 
-/// One simple call of each of the eight tools (all succeed with a good credential).
+/// One simple call of each tool (all succeed with a good credential).
 fn eight_calls(fake: &FakeBitbucket) -> Vec<(&'static str, Value)> {
     let ws = fake.workspace();
     let main = ws
@@ -79,6 +79,8 @@ fn eight_calls(fake: &FakeBitbucket) -> Vec<(&'static str, Value)> {
         ("get_commit", json!({"repo": WIDGETS, "commit": main})),
         ("list_pull_requests", json!({"repo": WIDGETS, "limit": 3})),
         ("list_pipelines", json!({"repo": WIDGETS, "limit": 3})),
+        ("list_branches", json!({"repo": WIDGETS, "limit": 3})),
+        ("get_pull_request", json!({"repo": WIDGETS, "id": 79, "diff": true})),
     ];
     assert_eq!(
         calls.iter().map(|(t, _)| *t).collect::<Vec<_>>(),

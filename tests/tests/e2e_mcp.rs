@@ -257,10 +257,10 @@ fn mcp_session_lists_and_calls_the_tools() {
     assert!(init["capabilities"]["tools"].is_object(), "{init}");
     assert_eq!(mcp.request("ping", json!({}))["result"], json!({}));
 
-    // tools/list: the eight tools, with the same descriptions and schemas as `host-demo tools`.
+    // tools/list: every tool, with the same descriptions and schemas as `host-demo tools`.
     let listed = mcp.request("tools/list", json!({}))["result"]["tools"].clone();
     let listed = listed.as_array().expect("tools");
-    assert_eq!(listed.len(), 8);
+    assert_eq!(listed.len(), TOOLS.len());
     let names: Vec<&str> = listed.iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, TOOLS);
     let cli = Host::new(&fake).run(&["tools"]).json();
@@ -452,7 +452,7 @@ fn mcp_accepts_older_protocol_versions() {
         let init = mcp.initialize(version);
         assert_eq!(init["protocolVersion"], version);
         let listed = mcp.request("tools/list", json!({}));
-        assert_eq!(listed["result"]["tools"].as_array().unwrap().len(), 8);
+        assert_eq!(listed["result"]["tools"].as_array().unwrap().len(), TOOLS.len());
         assert!(mcp.finish().success());
     }
     let mut mcp = Mcp::start(&fake);

@@ -125,6 +125,8 @@ fn calls_naming_repo(repo: &str, commit: &str) -> Vec<(&'static str, Value)> {
         ("get_commit", json!({"repo": repo, "commit": commit})),
         ("list_pull_requests", json!({"repo": repo})),
         ("list_pipelines", json!({"repo": repo})),
+        ("list_branches", json!({"repo": repo})),
+        ("get_pull_request", json!({"repo": repo, "id": 1})),
     ];
     let names: BTreeSet<&str> = calls.iter().map(|(t, _)| *t).collect();
     let expected: BTreeSet<&str> = TOOLS
@@ -156,6 +158,10 @@ fn calls_naming_branch(branch: &str) -> Vec<(&'static str, Value)> {
 fn calls_naming_commit(hash: &str) -> Vec<(&'static str, Value)> {
     let mut calls = calls_naming_branch(hash);
     calls.push(("get_commit", json!({"repo": WIDGETS, "commit": hash})));
+    calls.push((
+        "get_commit",
+        json!({"repo": WIDGETS, "commit": hash, "diff": true}),
+    ));
     calls
 }
 

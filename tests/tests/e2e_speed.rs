@@ -136,3 +136,18 @@ fn list_repositories_makes_one_request_up_to_limit_100() {
         assert_eq!(log[0].path(), "/2.0/repositories/acme");
     }
 }
+
+#[test]
+fn list_branches_reads_the_page_and_the_main_branch_together() {
+    let (out, log) = call_slow("list_branches", json!({"repo": WIDGETS}));
+    assert!(!out["branches"].as_array().unwrap().is_empty());
+    assert_eq!(log.len(), 2, "{:?}", urls(&log));
+    assert_eq!(log.iter().filter(|r| is_main_branch_lookup(r)).count(), 1);
+    assert_eq!(
+        log.iter()
+            .filter(|r| r.path() == "/2.0/repositories/acme/widgets/refs/branches")
+            .count(),
+        1
+    );
+    assert_one_wave("list_branches", &log);
+}

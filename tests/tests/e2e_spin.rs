@@ -65,7 +65,7 @@ fn spin_component_speaks_mcp_over_http() {
     let listed = listed.as_array().expect("tools");
     let cli = Host::new(&fake).run(&["tools"]).json();
     let cli = cli.as_array().unwrap();
-    assert_eq!(listed.len(), 8);
+    assert_eq!(listed.len(), common::TOOLS.len());
     assert_eq!(listed.len(), cli.len());
     for (t, c) in listed.iter().zip(cli) {
         assert_eq!(t["name"], c["name"]);

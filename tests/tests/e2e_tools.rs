@@ -1,4 +1,4 @@
-//! End-to-end tests of the eight tools: the real `host-demo` binary runs the component
+//! End-to-end tests of the original eight tools: the real `host-demo` binary runs the component
 //! against the fake Bitbucket, and every answer is checked against the sample model.
 //! Run `make build` first.
 
@@ -49,7 +49,7 @@ fn str_of(v: &Value) -> Option<&str> {
 // ---------------------------------------------------------------- tools
 
 #[test]
-fn tools_lists_the_eight_contract_tools() {
+fn tools_lists_the_contract_tools() {
     let fake = FakeBitbucket::start();
     let out = Host::new(&fake).run(&["tools"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
@@ -60,7 +60,7 @@ fn tools_lists_the_eight_contract_tools() {
         .map(|t| t["name"].as_str().expect("name"))
         .collect();
     assert_eq!(names, TOOLS.iter().copied().collect::<BTreeSet<_>>());
-    assert_eq!(tools.len(), 8);
+    assert_eq!(tools.len(), TOOLS.len());
     let expected_args: BTreeMap<&str, &[&str]> = BTreeMap::from([
         ("list_repositories", &["query", "limit", "page"][..]),
         (
@@ -76,7 +76,7 @@ fn tools_lists_the_eight_contract_tools() {
             "list_commits",
             &["repo", "branch", "path", "limit", "page"][..],
         ),
-        ("get_commit", &["repo", "commit"][..]),
+        ("get_commit", &["repo", "commit", "diff", "path"][..]),
         (
             "list_pull_requests",
             &["repo", "state", "limit", "page"][..],
@@ -85,6 +85,8 @@ fn tools_lists_the_eight_contract_tools() {
             "list_pipelines",
             &["repo", "branch", "status", "limit", "page"][..],
         ),
+        ("list_branches", &["repo", "query", "limit", "page"][..]),
+        ("get_pull_request", &["repo", "id", "diff", "comments"][..]),
     ]);
     for t in tools {
         let name = t["name"].as_str().unwrap();
@@ -114,6 +116,7 @@ fn tools_lists_the_eight_contract_tools() {
     assert!(required("read_file").contains(&"path".to_string()));
     assert!(required("search_code").contains(&"query".to_string()));
     assert!(required("get_commit").contains(&"commit".to_string()));
+    assert!(required("get_pull_request").contains(&"id".to_string()));
 }
 
 // ---------------------------------------------------------------- list_repositories
@@ -810,6 +813,13 @@ fn pr_expected(ws: &Workspace, states: &[PrState], limit: usize) -> Vec<Value> {
     prs.into_iter()
         .take(limit)
         .map(|p| {
+            let in_state = |state: &str| {
+                p.participants
+                    .iter()
+                    .filter(|x| x.state.as_deref() == Some(state))
+                    .map(|x| ws.users[x.user].display_name.clone())
+                    .collect::<Vec<_>>()
+            };
             json!({
                 "id": p.id,
                 "title": p.title,
@@ -818,6 +828,9 @@ fn pr_expected(ws: &Workspace, states: &[PrState], limit: usize) -> Vec<Value> {
                 "source_branch": p.source_branch,
                 "destination_branch": p.destination_branch,
                 "reviewers": p.reviewers.iter().map(|&u| ws.users[u].display_name.clone()).collect::<Vec<_>>(),
+                "draft": p.draft,
+                "approved_by": in_state("approved"),
+                "changes_requested_by": in_state("changes_requested"),
                 "comment_count": p.comment_count,
                 "created_on": iso_micros(p.created_on),
                 "updated_on": iso_micros(p.updated_on),
@@ -836,6 +849,9 @@ fn prs_of(v: &Value) -> Vec<Value> {
         "source_branch",
         "destination_branch",
         "reviewers",
+        "draft",
+        "approved_by",
+        "changes_requested_by",
         "comment_count",
         "created_on",
         "updated_on",
@@ -879,6 +895,16 @@ fn list_pull_requests_default_open_with_reviewers() {
             .any(|p| !p["reviewers"].as_array().unwrap().is_empty())
     );
     assert!(expected.iter().any(|p| p["source_branch"] == SLASH_BRANCH));
+    // "Open and waiting for review" is one call: drafts, approvals and change requests are
+    // in the list items.
+    assert!(expected.iter().any(|p| p["draft"] == true));
+    assert!(expected.iter().any(|p| p["draft"] == false));
+    assert!(expected.iter().any(|p| !p["approved_by"].as_array().unwrap().is_empty()));
+    assert!(
+        expected
+            .iter()
+            .any(|p| !p["changes_requested_by"].as_array().unwrap().is_empty())
+    );
     assert_eq!(next_page(&out), None, "fewer than 30 open pull requests");
     assert_no_per_pr_requests(&fake);
 }

@@ -1,17 +1,18 @@
 //! `list_pull_requests`: pull requests by state with reviewers, in one request per page.
 
 use super::{Ctx, NumberedListing, repo_path};
-use crate::api::PullRequest as ApiPullRequest;
+use crate::api::{Participant, PullRequest as ApiPullRequest, ReviewState};
 use crate::bindings::{PullRequest, PullRequestPage, ToolError};
 use crate::client::ApiGet;
 use crate::error::{Endpoint, ToolResult};
 use crate::validate::{self, shorten};
 
 const TOOL: &str = "list_pull_requests";
-/// Only what the tool returns. Reviewers are left out of list answers unless asked for
-/// (REFERENCE §14); naming them here saves one request per pull request.
-const FIELDS: &str = "next,values.id,values.title,values.state,values.author.display_name,\
+/// Only what the tool returns. Reviewers and participants are left out of list answers unless
+/// asked for (REFERENCE §14); naming them here saves one request per pull request.
+const FIELDS: &str = "next,values.id,values.title,values.state,values.draft,values.author.display_name,\
     values.source.branch.name,values.destination.branch.name,values.reviewers.display_name,\
+    values.participants.state,values.participants.approved,values.participants.user.display_name,\
     values.comment_count,values.created_on,values.updated_on,values.links.html.href";
 /// The states Bitbucket knows.
 pub const STATES: [&str; 4] = ["OPEN", "MERGED", "DECLINED", "SUPERSEDED"];
@@ -87,16 +88,32 @@ fn states(requested: Vec<String>) -> ToolResult<Vec<String>> {
     Ok(out)
 }
 
+/// The names of the participants in review state `state`, in Bitbucket's order.
+pub fn names_in_state<'a>(
+    participants: impl IntoIterator<Item = &'a Participant>,
+    state: ReviewState,
+) -> Vec<String> {
+    participants
+        .into_iter()
+        .filter(|p| p.review_state() == state)
+        .map(Participant::name)
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
 fn convert(pr: ApiPullRequest) -> PullRequest {
     let branch = |end: crate::api::PullRequestEnd| end.branch.map(|b| b.name).unwrap_or_default();
     PullRequest {
         id: pr.id,
         title: pr.title,
         state: pr.state,
+        draft: pr.draft,
         author: pr.author.map(|a| a.name()).unwrap_or_default(),
         source_branch: branch(pr.source),
         destination_branch: branch(pr.destination),
         reviewers: pr.reviewers.iter().map(|r| r.name()).collect(),
+        approved_by: names_in_state(&pr.participants, ReviewState::Approved),
+        changes_requested_by: names_in_state(&pr.participants, ReviewState::ChangesRequested),
         comment_count: pr.comment_count,
         created_on: pr.created_on.unwrap_or_default(),
         updated_on: pr.updated_on.unwrap_or_default(),
@@ -111,9 +128,15 @@ mod tests {
     use crate::tools::testing::{Scripted, config, config_with};
 
     fn pr(id: u32, source: &str) -> String {
+        let draft = id == 2;
         format!(
             r#"{{"type": "pullrequest", "id": {id}, "title": "PR {id}", "state": "OPEN", "comment_count": 2,
-               "author": {{"display_name": "Ann"}}, "reviewers": [{{"display_name": "Bob"}}],
+               "author": {{"display_name": "Ann"}}, "reviewers": [{{"display_name": "Bob"}}], "draft": {draft},
+               "participants": [
+                 {{"type": "participant", "role": "REVIEWER", "approved": true, "state": "approved", "user": {{"display_name": "Bob"}}}},
+                 {{"type": "participant", "role": "REVIEWER", "approved": false, "state": "changes_requested", "user": {{"display_name": "Cy"}}}},
+                 {{"type": "participant", "role": "REVIEWER", "approved": false, "state": null, "user": {{"display_name": "Di"}}}},
+                 {{"type": "participant", "role": "PARTICIPANT", "approved": true, "user": {{"nickname": "eve"}}}}],
                "source": {{"branch": {{"name": "{source}"}}}}, "destination": {{"branch": {{"name": "main"}}}},
                "links": {{"html": {{"href": "https://bitbucket.org/acme/widgets/pull-requests/{id}"}}}}}}"#
         )
@@ -138,11 +161,21 @@ mod tests {
         .unwrap();
         assert_eq!(out.pull_requests.len(), 2);
         assert_eq!(out.pull_requests[0].reviewers, ["Bob"]);
+        // Review states come from the participants of the same answer (no request per PR);
+        // a participant with only `approved: true` (older answers) counts as approved.
+        assert_eq!(out.pull_requests[0].approved_by, ["Bob", "eve"]);
+        assert_eq!(out.pull_requests[0].changes_requested_by, ["Cy"]);
+        assert_eq!(
+            (out.pull_requests[0].draft, out.pull_requests[1].draft),
+            (false, true)
+        );
         assert_eq!(out.pull_requests[0].source_branch, "feature/a");
         let sent = t.sent();
         assert_eq!(sent.len(), 1);
         assert!(
-            sent[0].contains("state=OPEN&state=MERGED&fields=next%2Cvalues.id%2C"),
+            sent[0].contains("state=OPEN&state=MERGED&fields=next%2Cvalues.id%2C")
+                && sent[0].contains("values.participants.state")
+                && sent[0].contains("values.draft"),
             "{}",
             sent[0]
         );

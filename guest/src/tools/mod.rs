@@ -1,8 +1,11 @@
-//! The eight tools, one module each, and what they share: the call context, revision
+//! The tools, one module each, and what they share: the call context, revision
 //! resolution and paging over Bitbucket's numbered pages.
 
 pub mod browse_repository;
+pub mod diff;
 pub mod get_commit;
+pub mod get_pull_request;
+pub mod list_branches;
 pub mod list_commits;
 pub mod list_pipelines;
 pub mod list_pull_requests;

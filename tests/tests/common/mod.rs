@@ -419,8 +419,8 @@ pub fn assert_only_workspace_acme(fake: &FakeBitbucket, what: &str) {
     }
 }
 
-/// The eight tools' JSON names, in contract (and WIT) order.
-pub const TOOLS: [&str; 8] = [
+/// The tools' JSON names, in contract (and WIT) order.
+pub const TOOLS: [&str; 10] = [
     "list_repositories",
     "browse_repository",
     "read_file",
@@ -429,6 +429,8 @@ pub const TOOLS: [&str; 8] = [
     "get_commit",
     "list_pull_requests",
     "list_pipelines",
+    "list_branches",
+    "get_pull_request",
 ];
 
 /// The sample workspace's repositories in list_repositories' order: most recently updated first.
