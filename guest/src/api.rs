@@ -327,7 +327,12 @@ pub enum ReviewState {
 impl Participant {
     /// The review state; an unknown `state` value counts as pending.
     pub fn review_state(&self) -> ReviewState {
-        match self.state.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        match self
+            .state
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("approved") => ReviewState::Approved,
             Some("changes_requested") => ReviewState::ChangesRequested,
             _ if self.approved => ReviewState::Approved,

@@ -67,7 +67,7 @@ fn run_all_errors(ctx: &Ctx, text: &str, number: u32) -> Vec<Option<ToolError>> 
         tools::read_file::run(ctx, s(), text.into(), s(), n, n).err(),
         tools::search_code::run(ctx, text.into(), s(), n, s()).err(),
         tools::list_commits::run(ctx, s(), s(), s(), n, s()).err(),
-        tools::get_commit::run(ctx, s(), text.into(), Some(number % 2 == 0), s()).err(),
+        tools::get_commit::run(ctx, s(), text.into(), Some(number.is_multiple_of(2)), s()).err(),
         tools::list_pull_requests::run(ctx, s(), Some(vec![text.into()]), n, s()).err(),
         tools::list_pipelines::run(ctx, s(), s(), s(), n, s()).err(),
         tools::list_branches::run(ctx, s(), s(), n, s()).err(),

@@ -22,10 +22,26 @@ fn side(prefix: &str, path: Option<&str>) -> String {
 pub fn unified(old: &Tree, new: &Tree, entries: &[DiffEntry], context: usize) -> Vec<u8> {
     let mut out = Vec::new();
     for e in entries {
-        let before = e.old_path.as_deref().and_then(|p| old.get(p)).map(|c| c.as_slice());
-        let after = e.new_path.as_deref().and_then(|p| new.get(p)).map(|c| c.as_slice());
-        let a = e.old_path.as_deref().or(e.new_path.as_deref()).unwrap_or("");
-        let b = e.new_path.as_deref().or(e.old_path.as_deref()).unwrap_or("");
+        let before = e
+            .old_path
+            .as_deref()
+            .and_then(|p| old.get(p))
+            .map(|c| c.as_slice());
+        let after = e
+            .new_path
+            .as_deref()
+            .and_then(|p| new.get(p))
+            .map(|c| c.as_slice());
+        let a = e
+            .old_path
+            .as_deref()
+            .or(e.new_path.as_deref())
+            .unwrap_or("");
+        let b = e
+            .new_path
+            .as_deref()
+            .or(e.old_path.as_deref())
+            .unwrap_or("");
         out.extend(format!("diff --git a/{a} b/{b}\n").bytes());
         let mode = match e.status {
             DiffStatus::Added => {
@@ -57,7 +73,12 @@ pub fn unified(old: &Tree, new: &Tree, entries: &[DiffEntry], context: usize) ->
             continue;
         }
         out.extend(format!("--- {old_name}\n+++ {new_name}\n").bytes());
-        hunk(&mut out, before.unwrap_or(b""), after.unwrap_or(b""), context);
+        hunk(
+            &mut out,
+            before.unwrap_or(b""),
+            after.unwrap_or(b""),
+            context,
+        );
     }
     out
 }
@@ -145,21 +166,30 @@ mod tests {
         ]);
         let entries = diff_trees(Some(&old), &new, &[]);
         let text = String::from_utf8(unified(&old, &new, &entries, 3)).unwrap();
-        assert!(text.starts_with("diff --git a/a.txt b/a.txt\nindex "), "{text}");
+        assert!(
+            text.starts_with("diff --git a/a.txt b/a.txt\nindex "),
+            "{text}"
+        );
         assert!(text.contains(
             "--- a/a.txt\n+++ b/a.txt\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+FIVE\n 6\n 7\n 8\n"
         ));
-        assert!(text.contains(
-            "diff --git a/gone.txt b/gone.txt\ndeleted file mode 100644\nindex "
-        ));
+        assert!(
+            text.contains("diff --git a/gone.txt b/gone.txt\ndeleted file mode 100644\nindex ")
+        );
         assert!(text.contains("--- a/gone.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n"));
         assert!(text.contains("Binary files a/logo.png and b/logo.png differ\n"));
         assert!(text.contains(
             "--- /dev/null\n+++ b/new.txt\n@@ -0,0 +1 @@\n+n\n\\ No newline at end of file\n"
         ));
         // The hunks agree with the diffstat's counts.
-        let plus = text.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).count();
-        let minus = text.lines().filter(|l| l.starts_with('-') && !l.starts_with("---")).count();
+        let plus = text
+            .lines()
+            .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+            .count();
+        let minus = text
+            .lines()
+            .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+            .count();
         let added: u32 = entries.iter().map(|e| e.lines_added).sum();
         let removed: u32 = entries.iter().map(|e| e.lines_removed).sum();
         assert_eq!((plus as u32, minus as u32), (added, removed));

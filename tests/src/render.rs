@@ -499,7 +499,11 @@ impl Links {
         let nanos = |t: i64| {
             let text = iso_millis_z(t);
             // 2026-01-03T07:36:40.109Z → …40.109572944Z (nanoseconds, as steps have).
-            format!("{}{:06}Z", text.trim_end_matches('Z'), (t.rem_euclid(1000)) * 1000 + 944)
+            format!(
+                "{}{:06}Z",
+                text.trim_end_matches('Z'),
+                (t.rem_euclid(1000)) * 1000 + 944
+            )
         };
         let mut v = json!({
             "type": "pipeline_step",

@@ -28,7 +28,10 @@ pub fn add_pull_request_sources(repo: &mut Repository, users: &[User]) {
             id = pr.id,
             title = pr.title
         );
-        tree.insert(format!("changes/pr-{}.md", pr.id), Arc::new(note.into_bytes()));
+        tree.insert(
+            format!("changes/pr-{}.md", pr.id),
+            Arc::new(note.into_bytes()),
+        );
         if let Some(readme) = tree.get("README.md") {
             let mut text = (**readme).clone();
             text.extend(format!("\nSee change {}.\n", pr.id).bytes());
@@ -146,8 +149,16 @@ fn statuses_for(pr: &PullRequest) -> Vec<BuildStatus> {
             commit: pr.source_commit.clone(),
             key: format!("{:032x}", ids::mix64("jenkins", pr.id)),
             name: format!("ci » {} #{}", pr.source_branch, pr.id + 30),
-            state: if pr.id % 3 == 0 { "FAILED" } else { "SUCCESSFUL" }.into(),
-            url: format!("https://ci.acme.example/job/widgets/{}/display/redirect", pr.id + 30),
+            state: if pr.id.is_multiple_of(3) {
+                "FAILED"
+            } else {
+                "SUCCESSFUL"
+            }
+            .into(),
+            url: format!(
+                "https://ci.acme.example/job/widgets/{}/display/redirect",
+                pr.id + 30
+            ),
             refname: None,
             description: "There was a failure building this commit.".into(),
             created_on: at + MICROS,
@@ -188,20 +199,30 @@ pub fn add_steps(repo: &mut Repository) {
 
 fn steps_for(slug: &str, p: &Pipeline) -> Vec<Step> {
     let start = p.created_on + 7 * MICROS;
-    let end = p.completed_on.unwrap_or(start + p.duration_in_seconds as i64 * MICROS);
+    let end = p
+        .completed_on
+        .unwrap_or(start + p.duration_in_seconds as i64 * MICROS);
     let third = (end - start) / 3;
     let step = |i: usize, name: &str, state: StepState, log: Option<Vec<u8>>| Step {
         uuid: ids::uuid(&format!("step:{slug}:{}:{i}", p.build_number)),
         name: name.into(),
-        started_on: (!matches!(state, StepState::Pending { .. } | StepState::Completed("NOT_RUN")))
-            .then_some(start + i as i64 * third),
+        started_on: (!matches!(
+            state,
+            StepState::Pending { .. } | StepState::Completed("NOT_RUN")
+        ))
+        .then_some(start + i as i64 * third),
         completed_on: matches!(state, StepState::Completed(r) if r != "NOT_RUN")
             .then_some(start + (i as i64 + 1) * third),
         log: log.map(Arc::new),
         state,
     };
     let ok = |i: usize, name: &str| {
-        step(i, name, StepState::Completed("SUCCESSFUL"), Some(log(name, p.build_number, None, 40)))
+        step(
+            i,
+            name,
+            StepState::Completed("SUCCESSFUL"),
+            Some(log(name, p.build_number, None, 40)),
+        )
     };
     let failing = |i: usize, result: &'static str| {
         let lines = if p.build_number == HUGE_LOG_BUILD && slug == "widgets" {
@@ -209,15 +230,27 @@ fn steps_for(slug: &str, p: &Pipeline) -> Vec<Step> {
         } else {
             300
         };
-        step(i, "Test", StepState::Completed(result), Some(log("Test", p.build_number, Some(result), lines)))
+        step(
+            i,
+            "Test",
+            StepState::Completed(result),
+            Some(log("Test", p.build_number, Some(result), lines)),
+        )
     };
     let not_run = |i: usize, name: &str| step(i, name, StepState::Completed("NOT_RUN"), None);
     match &p.state {
         PipelineState::Parsing | PipelineState::Halted => Vec::new(),
-        PipelineState::Pending => vec![step(0, "Build", StepState::Pending { paused: false }, None)],
+        PipelineState::Pending => {
+            vec![step(0, "Build", StepState::Pending { paused: false }, None)]
+        }
         PipelineState::Running => vec![
             ok(0, "Build"),
-            step(1, "Test", StepState::InProgress, Some(log("Test", p.build_number, None, 25))),
+            step(
+                1,
+                "Test",
+                StepState::InProgress,
+                Some(log("Test", p.build_number, None, 25)),
+            ),
         ],
         PipelineState::Paused => vec![
             ok(0, "Build"),
@@ -226,9 +259,15 @@ fn steps_for(slug: &str, p: &Pipeline) -> Vec<Step> {
         ],
         PipelineState::Completed(result) => match result {
             PipelineResult::Successful => vec![ok(0, "Build"), ok(1, "Test"), ok(2, "Deploy")],
-            PipelineResult::Failed => vec![ok(0, "Build"), failing(1, "FAILED"), not_run(2, "Deploy")],
-            PipelineResult::Error => vec![ok(0, "Build"), failing(1, "ERROR"), not_run(2, "Deploy")],
-            PipelineResult::Stopped(_) => vec![ok(0, "Build"), failing(1, "STOPPED"), not_run(2, "Deploy")],
+            PipelineResult::Failed => {
+                vec![ok(0, "Build"), failing(1, "FAILED"), not_run(2, "Deploy")]
+            }
+            PipelineResult::Error => {
+                vec![ok(0, "Build"), failing(1, "ERROR"), not_run(2, "Deploy")]
+            }
+            PipelineResult::Stopped(_) => {
+                vec![ok(0, "Build"), failing(1, "STOPPED"), not_run(2, "Deploy")]
+            }
             PipelineResult::Expired => vec![ok(0, "Build"), ok(1, "Test"), not_run(2, "Deploy")],
         },
     }
@@ -238,7 +277,9 @@ fn steps_for(slug: &str, p: &Pipeline) -> Vec<Step> {
 /// compiler output, `\r` progress updates, and for a failed step a failing test at the end.
 pub fn log(step: &str, build: u64, result: Option<&str>, lines: usize) -> Vec<u8> {
     let mut out = String::new();
-    out.push_str(&format!("+ umask 000\n+ echo \"step {step} of build {build}\"\nstep {step} of build {build}\n"));
+    out.push_str(&format!(
+        "+ umask 000\n+ echo \"step {step} of build {build}\"\nstep {step} of build {build}\n"
+    ));
     out.push_str("\x1b[1m\x1b[32m    Updating\x1b[0m crates.io index\r\x1b[1m\x1b[32m    Updated\x1b[0m crates.io index\n");
     for i in 0..lines {
         out.push_str(&format!(
@@ -255,7 +296,9 @@ pub fn log(step: &str, build: u64, result: Option<&str>, lines: usize) -> Vec<u8
         out.push_str(FAILED_LOG_LAST_LINE);
         out.push('\n');
     } else {
-        out.push_str("\x1b[1m\x1b[32m    Finished\x1b[0m `release` profile [optimized] target(s)\n");
+        out.push_str(
+            "\x1b[1m\x1b[32m    Finished\x1b[0m `release` profile [optimized] target(s)\n",
+        );
     }
     out.into_bytes()
 }

@@ -81,7 +81,11 @@ impl FakeBitbucket {
         // The log storage host: another origin (another port) on the same loopback address.
         let storage = tiny_http::Server::http(("127.0.0.1", 0))
             .expect("bind the fake log storage server on 127.0.0.1");
-        let storage_port = storage.server_addr().to_ip().expect("an IP listener").port();
+        let storage_port = storage
+            .server_addr()
+            .to_ip()
+            .expect("an IP listener")
+            .port();
         let shared = Arc::new(Shared {
             workspace: RwLock::new(Arc::new(options.workspace)),
             links: Links::new(&format!("{origin}/2.0")),

@@ -35,8 +35,12 @@ pub fn ranged(range: Option<&str>, log: &[u8]) -> Reply {
         return Reply::bytes(200, octets, log.to_vec()).with_header("Accept-Ranges", "bytes");
     };
     let unsatisfiable = || {
-        Reply::bytes(416, "text/plain", b"Requested Range Not Satisfiable".to_vec())
-            .with_header("Content-Range", &format!("bytes */{len}"))
+        Reply::bytes(
+            416,
+            "text/plain",
+            b"Requested Range Not Satisfiable".to_vec(),
+        )
+        .with_header("Content-Range", &format!("bytes */{len}"))
     };
     let (first, last) = match spec.split_once('-') {
         Some(("", n)) => match n.parse::<usize>() {
@@ -68,7 +72,11 @@ pub fn answer(ws: &Workspace, req: &ApiRequest, strict: bool) -> Reply {
         )
     };
     if req.method != "GET" && req.method != "HEAD" {
-        return denied(405, "MethodNotAllowed", "The specified method is not allowed.");
+        return denied(
+            405,
+            "MethodNotAllowed",
+            "The specified method is not allowed.",
+        );
     }
     if strict && req.header("authorization").is_some() {
         return denied(
@@ -78,7 +86,11 @@ pub fn answer(ws: &Workspace, req: &ApiRequest, strict: bool) -> Reply {
         );
     }
     if req.query.get("X-Amz-Signature") != Some(signature(&req.raw_path).as_str()) {
-        return denied(403, "AccessDenied", "Request has expired or the signature does not match.");
+        return denied(
+            403,
+            "AccessDenied",
+            "Request has expired or the signature does not match.",
+        );
     }
     let Some(rest) = req.path.strip_prefix(PREFIX) else {
         return denied(404, "NoSuchKey", "The specified key does not exist.");
@@ -87,7 +99,11 @@ pub fn answer(ws: &Workspace, req: &ApiRequest, strict: bool) -> Reply {
     let log = match parts.as_slice() {
         [w, slug, build, step] if ws.is(w) => ws
             .repository(slug)
-            .and_then(|r| r.pipelines.iter().find(|p| p.build_number.to_string() == *build))
+            .and_then(|r| {
+                r.pipelines
+                    .iter()
+                    .find(|p| p.build_number.to_string() == *build)
+            })
             .and_then(|p| p.steps.iter().find(|s| s.uuid == *step))
             .and_then(|s| s.log.clone()),
         _ => None,
@@ -122,9 +138,18 @@ mod tests {
             status_and_body(ranged(Some("bytes=-4"), log)),
             (206, b"6789".to_vec(), Some("bytes 6-9/10".into()))
         );
-        assert_eq!(status_and_body(ranged(Some("bytes=-40"), log)).1, log.to_vec());
-        assert_eq!(status_and_body(ranged(Some("bytes=2-4"), log)).1, b"234".to_vec());
-        assert_eq!(status_and_body(ranged(Some("bytes=8-"), log)).1, b"89".to_vec());
+        assert_eq!(
+            status_and_body(ranged(Some("bytes=-40"), log)).1,
+            log.to_vec()
+        );
+        assert_eq!(
+            status_and_body(ranged(Some("bytes=2-4"), log)).1,
+            b"234".to_vec()
+        );
+        assert_eq!(
+            status_and_body(ranged(Some("bytes=8-"), log)).1,
+            b"89".to_vec()
+        );
         for bad in ["bytes=10-", "bytes=5-2", "bytes=-0", "bytes=x-"] {
             assert_eq!(status_and_body(ranged(Some(bad), log)).0, 416, "{bad}");
         }

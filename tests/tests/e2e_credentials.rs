@@ -80,7 +80,10 @@ fn eight_calls(fake: &FakeBitbucket) -> Vec<(&'static str, Value)> {
         ("list_pull_requests", json!({"repo": WIDGETS, "limit": 3})),
         ("list_pipelines", json!({"repo": WIDGETS, "limit": 3})),
         ("list_branches", json!({"repo": WIDGETS, "limit": 3})),
-        ("get_pull_request", json!({"repo": WIDGETS, "id": 79, "diff": true})),
+        (
+            "get_pull_request",
+            json!({"repo": WIDGETS, "id": 79, "diff": true}),
+        ),
     ];
     assert_eq!(
         calls.iter().map(|(t, _)| *t).collect::<Vec<_>>(),

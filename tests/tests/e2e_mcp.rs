@@ -452,7 +452,10 @@ fn mcp_accepts_older_protocol_versions() {
         let init = mcp.initialize(version);
         assert_eq!(init["protocolVersion"], version);
         let listed = mcp.request("tools/list", json!({}));
-        assert_eq!(listed["result"]["tools"].as_array().unwrap().len(), TOOLS.len());
+        assert_eq!(
+            listed["result"]["tools"].as_array().unwrap().len(),
+            TOOLS.len()
+        );
         assert!(mcp.finish().success());
     }
     let mut mcp = Mcp::start(&fake);

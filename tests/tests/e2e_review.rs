@@ -11,7 +11,7 @@ use fake_bitbucket::model::{
 use fake_bitbucket::sample::*;
 use fake_bitbucket::sample_review::changed_files;
 use fake_bitbucket::time::iso_micros;
-use fake_bitbucket::{Fault, FakeBitbucket};
+use fake_bitbucket::{FakeBitbucket, Fault};
 use serde_json::{Value, json};
 
 fn widgets(ws: &Workspace) -> &Repository {
@@ -124,7 +124,9 @@ fn file_json(d: &DiffEntry) -> Value {
 
 /// The `diff --git` header lines of a diff text.
 fn headers(diff: &str) -> Vec<&str> {
-    diff.lines().filter(|l| l.starts_with("diff --git ")).collect()
+    diff.lines()
+        .filter(|l| l.starts_with("diff --git "))
+        .collect()
 }
 
 fn commit_with_subject<'r>(repo: &'r Repository, subject: &str) -> &'r Commit {
@@ -152,7 +154,9 @@ fn get_commit_with_diff_returns_the_unified_diff_of_every_file() {
     assert_eq!(out["diff_omitted_files"], json!([]));
     let diff = out["diff"].as_str().unwrap();
     assert_eq!(headers(diff).len(), mixed.diffstat.len());
-    assert!(diff.contains(&format!("Binary files a/{BINARY_FILE} and b/{BINARY_FILE} differ")));
+    assert!(diff.contains(&format!(
+        "Binary files a/{BINARY_FILE} and b/{BINARY_FILE} differ"
+    )));
     assert!(diff.contains("\nrename from "), "renames are marked");
     // The diffstat part is unchanged by `diff`.
     let files: Vec<Value> = mixed.diffstat.iter().map(file_json).collect();
@@ -165,14 +169,21 @@ fn get_commit_with_diff_returns_the_unified_diff_of_every_file() {
     assert!(fake.requests().iter().all(|r| !r.path().contains("/diff/")));
 
     // `path` limits the diff to one file; the request says so.
-    let one = mixed.diffstat.iter().find(|d| d.status == DiffStatus::Modified).unwrap();
+    let one = mixed
+        .diffstat
+        .iter()
+        .find(|d| d.status == DiffStatus::Modified)
+        .unwrap();
     fake.clear_requests();
     let out = host.call(
         "get_commit",
         json!({"repo": WIDGETS, "commit": mixed.hash, "diff": true, "path": one.path()}),
     );
     let diff = out["diff"].as_str().unwrap();
-    assert_eq!(headers(diff), [format!("diff --git a/{0} b/{0}", one.path())]);
+    assert_eq!(
+        headers(diff),
+        [format!("diff --git a/{0} b/{0}", one.path())]
+    );
     assert!(
         fake.requests()
             .iter()
@@ -226,8 +237,9 @@ fn a_diff_bitbucket_cannot_compute_is_a_typed_error_without_retries() {
         Fault::Custom {
             status: 555,
             content_type: "application/json".into(),
-            body: r#"{"type": "error", "error": {"message": "Timed out while computing the diff"}}"#
-                .into(),
+            body:
+                r#"{"type": "error", "error": {"message": "Timed out while computing the diff"}}"#
+                    .into(),
         },
     );
     let (kind, message) = Host::new(&fake).call_err(
@@ -235,7 +247,10 @@ fn a_diff_bitbucket_cannot_compute_is_a_typed_error_without_retries() {
         json!({"repo": WIDGETS, "commit": head, "diff": true}),
     );
     assert_eq!(kind, "upstream");
-    assert!(message.contains("555") && message.contains("`path`"), "{message}");
+    assert!(
+        message.contains("555") && message.contains("`path`"),
+        "{message}"
+    );
     let diffs = fake
         .requests()
         .iter()
@@ -346,17 +361,25 @@ fn get_pull_request_in_full_with_review_states_statuses_files_and_comments() {
     assert_eq!(busy["comments_omitted"], 7);
     // General and inline comments, replies linked to their parent; no deleted one.
     let comments = busy["comments"].as_array().unwrap();
-    assert!(comments.iter().any(|c| c["path"].is_string() && c["line"].is_u64()));
+    assert!(
+        comments
+            .iter()
+            .any(|c| c["path"].is_string() && c["line"].is_u64())
+    );
     assert!(comments.iter().any(|c| c["path"].is_null()));
     assert!(comments.iter().any(|c| c["parent_id"].is_u64()));
-    assert!(comments.iter().all(|c| !c["text"].as_str().unwrap().is_empty()));
+    assert!(
+        comments
+            .iter()
+            .all(|c| !c["text"].as_str().unwrap().is_empty())
+    );
     assert!(pull_request(repo, 60).comments.iter().any(|c| c.deleted));
     // Build statuses from Pipelines and another CI; the one for another branch is not shown.
     let with_other = pull_request(repo, 79);
     assert!(
-        repo.statuses
-            .iter()
-            .any(|s| s.commit == with_other.source_commit && s.refname.as_deref() == Some("nightly"))
+        repo.statuses.iter().any(
+            |s| s.commit == with_other.source_commit && s.refname.as_deref() == Some("nightly")
+        )
     );
     let login = host.call("get_pull_request", json!({"repo": WIDGETS, "id": 79}));
     let names: Vec<&str> = login["statuses"]
@@ -375,15 +398,18 @@ fn get_pull_request_in_full_with_review_states_statuses_files_and_comments() {
         json!({"repo": WIDGETS, "id": 79, "comments": false}),
     );
     assert_eq!(out["comments"], json!([]));
-    assert!(fake.requests().iter().all(|r| !r.path().ends_with("/comments")));
+    assert!(
+        fake.requests()
+            .iter()
+            .all(|r| !r.path().ends_with("/comments"))
+    );
 
     // A pull request of another repository, whose diff link is of the older form.
     let legacy = ws.repository(LEGACY_APP).unwrap();
     let out = host.call("get_pull_request", json!({"repo": LEGACY_APP, "id": 2}));
     assert_eq!(out, pr_expected(&ws, legacy, pull_request(legacy, 2)));
 
-    let (kind, message) =
-        host.call_err("get_pull_request", json!({"repo": WIDGETS, "id": 999}));
+    let (kind, message) = host.call_err("get_pull_request", json!({"repo": WIDGETS, "id": 999}));
     assert_eq!(kind, "not_found", "{message}");
     assert!(message.contains("#999"), "{message}");
 }
@@ -405,7 +431,12 @@ fn get_pull_request_with_diff_follows_the_same_origin_redirects_with_credentials
         fake_bitbucket::diff::unified(&base.tree, &src.tree, &changed_files(repo, pr), 3);
     assert_eq!(out["diff"], String::from_utf8(expected).unwrap());
     assert_eq!(out["diff_truncated"], false);
-    assert!(out["diff"].as_str().unwrap().contains(SLASH_BRANCH_ONLY_FILE));
+    assert!(
+        out["diff"]
+            .as_str()
+            .unwrap()
+            .contains(SLASH_BRANCH_ONLY_FILE)
+    );
     let log = fake.settled_requests(std::time::Duration::from_secs(5));
     for kind in ["diff", "diffstat"] {
         let hop = log
@@ -434,10 +465,21 @@ fn get_pull_request_out_of_the_branch_scope_requests_nothing_else() {
     );
     assert_eq!(kind, "out_of_scope", "{message}");
     let log = fake.requests();
-    assert_eq!(log.len(), 1, "{:?}", log.iter().map(|r| &r.url).collect::<Vec<_>>());
-    assert_eq!(log[0].path(), "/2.0/repositories/acme/widgets/pullrequests/79");
+    assert_eq!(
+        log.len(),
+        1,
+        "{:?}",
+        log.iter().map(|r| &r.url).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        log[0].path(),
+        "/2.0/repositories/acme/widgets/pullrequests/79"
+    );
     // 60 goes from develop into main: in scope, and read in full.
     let ws = fake.workspace();
     let out = host.call("get_pull_request", json!({"repo": WIDGETS, "id": 60}));
-    assert_eq!(out, pr_expected(&ws, widgets(&ws), pull_request(widgets(&ws), 60)));
+    assert_eq!(
+        out,
+        pr_expected(&ws, widgets(&ws), pull_request(widgets(&ws), 60))
+    );
 }

@@ -899,7 +899,11 @@ fn list_pull_requests_default_open_with_reviewers() {
     // in the list items.
     assert!(expected.iter().any(|p| p["draft"] == true));
     assert!(expected.iter().any(|p| p["draft"] == false));
-    assert!(expected.iter().any(|p| !p["approved_by"].as_array().unwrap().is_empty()));
+    assert!(
+        expected
+            .iter()
+            .any(|p| !p["approved_by"].as_array().unwrap().is_empty())
+    );
     assert!(
         expected
             .iter()

@@ -104,7 +104,9 @@ mod tests {
     }
 
     fn file_diff(path: &str, lines: usize) -> String {
-        let mut d = format!("diff --git a/{path} b/{path}\nindex 1..2 100644\n--- a/{path}\n+++ b/{path}\n@@ -1 +1 @@\n");
+        let mut d = format!(
+            "diff --git a/{path} b/{path}\nindex 1..2 100644\n--- a/{path}\n+++ b/{path}\n@@ -1 +1 @@\n"
+        );
         for i in 0..lines {
             d.push_str(&format!("+line {i}\n"));
         }
@@ -115,7 +117,14 @@ mod tests {
     fn a_small_diff_is_whole() {
         let text = file_diff("a.rs", 3);
         let out = cut(answer(text.clone().into_bytes(), true), &[file("a.rs")]).unwrap();
-        assert_eq!(out, CutDiff { text, truncated: false, omitted: vec![] });
+        assert_eq!(
+            out,
+            CutDiff {
+                text,
+                truncated: false,
+                omitted: vec![]
+            }
+        );
     }
 
     #[test]

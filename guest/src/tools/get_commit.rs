@@ -347,7 +347,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Upstream);
-        assert!(e.message.contains("555") && e.message.contains("`path`"), "{}", e.message);
+        assert!(
+            e.message.contains("555") && e.message.contains("`path`"),
+            "{}",
+            e.message
+        );
         assert_eq!(t.sent().len(), 3, "no retry: {:?}", t.sent());
     }
 }

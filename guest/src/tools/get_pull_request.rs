@@ -14,9 +14,7 @@ use crate::api::{
     BuildStatus as ApiStatus, Comment as ApiComment, CountedPage, Participant,
     PullRequest as ApiPullRequest, ReviewState,
 };
-use crate::bindings::{
-    BuildStatus, PullRequestComment, PullRequestDetail, Reviewer, ToolError,
-};
+use crate::bindings::{BuildStatus, PullRequestComment, PullRequestDetail, Reviewer, ToolError};
 use crate::client::{ApiGet, Redirects, decode_json};
 use crate::error::{Endpoint, ToolResult};
 use crate::scope::RepoRef;
@@ -55,7 +53,8 @@ pub fn run(
     let with_comments = with_comments.unwrap_or(true);
     let base = repo_path(&repo, &format!("/pullrequests/{id}"));
     let what = format!("pull request #{id} of {}", repo.full_name());
-    let detail = ApiGet::new(base.clone(), Endpoint::Repository(what.clone())).param("fields", FIELDS);
+    let detail =
+        ApiGet::new(base.clone(), Endpoint::Repository(what.clone())).param("fields", FIELDS);
     let mut rest = vec![
         ApiGet::new(
             format!("{base}/statuses"),
@@ -113,8 +112,14 @@ pub fn run(
 
     let end = |e: &crate::api::PullRequestEnd| {
         (
-            e.branch.as_ref().map(|b| b.name.clone()).unwrap_or_default(),
-            e.commit.as_ref().map(|c| c.hash.clone()).unwrap_or_default(),
+            e.branch
+                .as_ref()
+                .map(|b| b.name.clone())
+                .unwrap_or_default(),
+            e.commit
+                .as_ref()
+                .map(|c| c.hash.clone())
+                .unwrap_or_default(),
         )
     };
     let (source_branch, source_commit) = end(&pr.source);
@@ -157,7 +162,12 @@ pub fn run(
         diff_omitted_files: cut.omitted,
         created_on: pr.created_on.clone().unwrap_or_default(),
         updated_on: pr.updated_on.clone().unwrap_or_default(),
-        url: pr.links.html.as_ref().map(|l| l.href.clone()).unwrap_or_default(),
+        url: pr
+            .links
+            .html
+            .as_ref()
+            .map(|l| l.href.clone())
+            .unwrap_or_default(),
     })
 }
 
@@ -316,35 +326,66 @@ mod tests {
             .collect();
         assert_eq!(
             states,
-            [("Bob", "approved"), ("Cy", "changes_requested"), ("Di", "pending"), ("Eve", "approved")]
+            [
+                ("Bob", "approved"),
+                ("Cy", "changes_requested"),
+                ("Di", "pending"),
+                ("Eve", "approved")
+            ]
         );
         assert_eq!(out.statuses[0].state, "FAILED");
-        assert_eq!((out.files.len(), out.lines_added, out.lines_removed), (1, 2, 1));
+        assert_eq!(
+            (out.files.len(), out.lines_added, out.lines_removed),
+            (1, 2, 1)
+        );
         // Oldest first, the deleted one left out, replies linked, `inline: {}` is general.
         let ids: Vec<u64> = out.comments.iter().map(|c| c.id).collect();
         assert_eq!(ids, [1, 2, 3]);
         assert_eq!(out.comments[2].parent_id, Some(2));
-        assert_eq!((out.comments[2].path.as_deref(), out.comments[2].line), (Some("a.rs"), Some(4)));
-        assert_eq!((out.comments[1].path.as_deref(), out.comments[1].line), (None, None));
+        assert_eq!(
+            (out.comments[2].path.as_deref(), out.comments[2].line),
+            (Some("a.rs"), Some(4))
+        );
+        assert_eq!(
+            (out.comments[1].path.as_deref(), out.comments[1].line),
+            (None, None)
+        );
         assert_eq!(out.comments_omitted, 50);
         assert_eq!(out.diff, None);
         let sent = t.sent_without_fields();
-        assert!(sent.iter().any(|s| s.ends_with(
-            "/pullrequests/7/comments?q=deleted%20%3D%20false&sort=-created_on&pagelen=50"
-        )), "{sent:?}");
+        assert!(
+            sent.iter().any(|s| s.ends_with(
+                "/pullrequests/7/comments?q=deleted%20%3D%20false&sort=-created_on&pagelen=50"
+            )),
+            "{sent:?}"
+        );
     }
 
     #[test]
     fn under_a_branch_pattern_nothing_else_is_asked_for_a_pull_request_out_of_scope() {
         let c = config_with(&[("BITBUCKET_BRANCH_REGEX", "main")]);
         let t = scripted();
-        let e = run(&Ctx::new(&c, &t), Some("widgets".into()), 7, Some(true), None).unwrap_err();
+        let e = run(
+            &Ctx::new(&c, &t),
+            Some("widgets".into()),
+            7,
+            Some(true),
+            None,
+        )
+        .unwrap_err();
         assert_eq!(e.kind, ErrorKind::OutOfScope);
         assert_eq!(t.sent().len(), 1, "{:?}", t.sent());
         // Allowed: the pull request first, then the rest together.
         let c = config_with(&[("BITBUCKET_BRANCH_REGEX", "main|feature/.*")]);
         let t = scripted();
-        run(&Ctx::new(&c, &t), Some("widgets".into()), 7, None, Some(false)).unwrap();
+        run(
+            &Ctx::new(&c, &t),
+            Some("widgets".into()),
+            7,
+            None,
+            Some(false),
+        )
+        .unwrap();
         assert_eq!(*t.batches.borrow(), [1, 2]);
     }
 

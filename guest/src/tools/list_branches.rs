@@ -99,10 +99,7 @@ pub fn run(
             }
         }
         skip = 0;
-        let next = listing
-            .next
-            .as_deref()
-            .and_then(|n| query_param(n, "page"));
+        let next = listing.next.as_deref().and_then(|n| query_param(n, "page"));
         let Some(next) = next.filter(|_| count > 0) else {
             return Ok(BranchPage {
                 branches: kept,
@@ -254,7 +251,14 @@ mod tests {
             &body,
         );
         // Limit 1: the first allowed branch, and a cursor into the same page.
-        let out = run(&Ctx::new(&c, &t), Some("widgets".into()), None, Some(1), None).unwrap();
+        let out = run(
+            &Ctx::new(&c, &t),
+            Some("widgets".into()),
+            None,
+            Some(1),
+            None,
+        )
+        .unwrap();
         assert_eq!(out.branches.len(), 1);
         assert_eq!(out.branches[0].name, "release/1");
         assert!(t.sent()[1].contains("pagelen=100"));

@@ -84,7 +84,11 @@ fn pull_request_sides<'r>(
         return Some(Err(Reply::json(404, &json::commit_not_found(spec))));
     }
     let (Some(new), Some(dest)) = (repo.resolve(src), repo.resolve(dst)) else {
-        let bad = if repo.resolve(src).is_none() { src } else { dst };
+        let bad = if repo.resolve(src).is_none() {
+            src
+        } else {
+            dst
+        };
         return Some(Err(Reply::json(404, &json::commit_not_found(bad))));
     };
     let topic = ctx.req.query.get("topic") != Some("false");

@@ -144,7 +144,12 @@ fn find<'r>(repo: &'r Repository, id: &str) -> Result<&'r Pipeline, Reply> {
     repo.pipelines
         .iter()
         .find(|p| p.uuid.eq_ignore_ascii_case(id))
-        .ok_or_else(|| not_found(format!("Pipeline {id} not found in repository {}", repo.uuid)))
+        .ok_or_else(|| {
+            not_found(format!(
+                "Pipeline {id} not found in repository {}",
+                repo.uuid
+            ))
+        })
 }
 
 fn enabled(ctx: &Ctx, repo: &Repository) -> Result<(), Reply> {
@@ -167,7 +172,11 @@ pub fn get(ctx: &Ctx, repo: &Repository, id: &str) -> Reply {
 pub fn steps(ctx: &Ctx, repo: &Repository, id: &str) -> Reply {
     match enabled(ctx, repo).and_then(|()| find(repo, id)) {
         Ok(p) => {
-            let values: Vec<_> = p.steps.iter().map(|s| ctx.links.pipeline_step(p, s)).collect();
+            let values: Vec<_> = p
+                .steps
+                .iter()
+                .map(|s| ctx.links.pipeline_step(p, s))
+                .collect();
             let page = json!({"page": 1, "pagelen": values.len().max(1), "size": values.len(), "values": values});
             ctx.ok(&page, &[])
         }
@@ -200,7 +209,12 @@ pub fn step(ctx: &Ctx, repo: &Repository, id: &str, step: &str) -> Reply {
 pub fn log_acceptable(accept: Option<&str>) -> bool {
     accept.is_none_or(|a| {
         a.split(',').any(|t| {
-            let t = t.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let t = t
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             t == "*/*" || t == "application/octet-stream"
         })
     })
@@ -227,7 +241,13 @@ pub fn log(ctx: &Ctx, repo: &Repository, id: &str, step: &str, storage_origin: &
         );
     };
     if matches!(s.state, StepState::Completed(_)) {
-        let url = crate::storage::signed_url(storage_origin, &ctx.ws.slug, &repo.slug, p.build_number, &s.uuid);
+        let url = crate::storage::signed_url(
+            storage_origin,
+            &ctx.ws.slug,
+            &repo.slug,
+            p.build_number,
+            &s.uuid,
+        );
         return Reply::redirect(307, &url);
     }
     crate::storage::ranged(ctx.req.header("range"), log)
