@@ -14,16 +14,18 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::{AbortHandle, JoinSet};
 
+pub use mcp_protocol::limits::{self, Frame, MessageSplitter};
 pub use mcp_protocol::{
     BoxFuture, CallOutcome, PROTOCOL_VERSION, RpcError, SERVER_NAME, SUPPORTED_PROTOCOL_VERSIONS,
-    ToolBackend, ToolSpec, code, error_response, handle_message, handle_text, list_tools,
-    render_file, tool_result,
+    Session, ToolBackend, ToolSpec, code, error_response, handle_message, handle_message_in,
+    handle_text, list_tools, render, render_file, tool_result,
 };
 
 use crate::runtime::Runtime;
 use crate::schema::Catalog;
 
-/// How many tool calls one connection runs at the same time; more wait their turn.
+/// How many tool calls one connection runs at the same time; more wait their turn, in
+/// arrival order.
 pub const MAX_CONCURRENT_CALLS: usize = 8;
 
 /// The real backend: the WIT-derived catalogue and the wasmtime [`Runtime`] (a fresh store
@@ -67,11 +69,37 @@ fn request_key(id: &Value) -> String {
     id.to_string()
 }
 
-/// Serves MCP over a newline-delimited JSON stream until `input` ends: each message is
-/// handled in its own task (at most [`MAX_CONCURRENT_CALLS`] tool calls run at once), and
-/// responses are written one per line as they complete. `notifications/cancelled` stops the
-/// named request, which then gets no response.
+/// A request that has arrived and not been answered: a tool call waiting for a slot, or
+/// one running (which cancellation aborts).
+enum Pending {
+    Queued,
+    Running(AbortHandle),
+}
+
+type Registry = Arc<Mutex<HashMap<String, Pending>>>;
+
+/// Serves MCP over a newline-delimited JSON stream until `input` ends; see [`serve_with`].
 pub async fn serve<R, W>(input: R, output: W, backend: Arc<dyn ToolBackend>) -> std::io::Result<()>
+where
+    R: AsyncBufRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    serve_with(input, output, backend, MAX_CONCURRENT_CALLS).await
+}
+
+/// Serves MCP over a newline-delimited JSON stream until `input` ends. Each message is at
+/// most [`limits::MAX_MESSAGE_BYTES`] (a larger one is answered with an error and skipped
+/// without being kept in memory). Tool calls run at most `max_calls` at once, and those
+/// waiting for a free slot start in the order they arrived; other requests are answered
+/// at once. Responses are written one per line as they complete. `notifications/cancelled`
+/// stops the named request (queued or running), which then gets no response. After
+/// `initialize` negotiated 2025-06-18 or later, a batch is an error.
+pub async fn serve_with<R, W>(
+    input: R,
+    output: W,
+    backend: Arc<dyn ToolBackend>,
+    max_calls: usize,
+) -> std::io::Result<()>
 where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -88,63 +116,130 @@ where
         std::io::Result::Ok(())
     });
 
-    let in_flight: Arc<Mutex<HashMap<String, AbortHandle>>> = Arc::default();
-    let permits = Arc::new(Semaphore::new(MAX_CONCURRENT_CALLS));
-    let mut tasks = JoinSet::new();
+    let session = Arc::new(Session::default());
+    let registry: Registry = Arc::default();
+    // Tool calls go through one queue, in arrival order, to the task that hands out slots.
+    let (queue_tx, queue_rx) = mpsc::unbounded_channel::<(Value, Option<String>)>();
+    let dispatcher = tokio::spawn(dispatch_calls(
+        queue_rx,
+        Arc::new(Semaphore::new(max_calls.max(1))),
+        backend.clone(),
+        session.clone(),
+        registry.clone(),
+        tx.clone(),
+    ));
+    let mut others = JoinSet::new();
+    let mut splitter = MessageSplitter::default();
     let mut input = input;
-    let mut buf = Vec::new();
     loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf).await? == 0 {
-            break;
-        }
-        while tasks.try_join_next().is_some() {}
-        let text = String::from_utf8_lossy(&buf);
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        let msg = match serde_json::from_str::<Value>(text) {
-            Ok(msg) => msg,
-            Err(e) => {
-                let _ = tx.send(error_response(
-                    Value::Null,
-                    code::PARSE_ERROR,
-                    &format!("the message is not valid JSON: {e}"),
-                ));
+        let chunk = input.fill_buf().await?;
+        let ended = chunk.is_empty();
+        let frames: Vec<Frame> = if ended {
+            splitter.finish().into_iter().collect()
+        } else {
+            let used = chunk.len();
+            let frames = splitter.push(chunk);
+            input.consume(used);
+            frames
+        };
+        for frame in frames {
+            let bytes = match frame {
+                Frame::Message(bytes) => bytes,
+                Frame::TooLarge => {
+                    let _ = tx.send(limits::too_large_response());
+                    continue;
+                }
+            };
+            while others.try_join_next().is_some() {}
+            let text = String::from_utf8_lossy(&bytes);
+            let text = text.trim();
+            if text.is_empty() {
                 continue;
             }
-        };
-        if msg.get("method").and_then(Value::as_str) == Some("notifications/cancelled") {
-            if let Some(id) = msg.pointer("/params/requestId")
-                && let Some(handle) = in_flight.lock().unwrap().remove(&request_key(id))
-            {
-                handle.abort();
-            }
-            continue;
-        }
-        let key = msg
-            .get("id")
-            .filter(|_| msg.get("method").is_some())
-            .map(request_key);
-        let (backend, tx, permits, registry) = (
-            backend.clone(),
-            tx.clone(),
-            permits.clone(),
-            in_flight.clone(),
-        );
-        let task_key = key.clone();
-        // Holding the registry lock while spawning means the task cannot finish (and remove
-        // its entry) before the entry exists.
-        let mut registry_guard = in_flight.lock().unwrap();
-        let handle = tasks.spawn(async move {
-            let is_call = msg.get("method").and_then(Value::as_str) == Some("tools/call");
-            let _permit = if is_call {
-                permits.acquire_owned().await.ok()
-            } else {
-                None
+            let msg = match serde_json::from_str::<Value>(text) {
+                Ok(msg) => msg,
+                Err(e) => {
+                    let _ = tx.send(error_response(
+                        Value::Null,
+                        code::PARSE_ERROR,
+                        &format!("the message is not valid JSON: {e}"),
+                    ));
+                    continue;
+                }
             };
-            let response = handle_message(&msg, &*backend).await;
+            let method = msg.get("method").and_then(Value::as_str);
+            if method == Some("notifications/cancelled") {
+                if let Some(id) = msg.pointer("/params/requestId") {
+                    let cancelled = registry.lock().unwrap().remove(&request_key(id));
+                    if let Some(Pending::Running(handle)) = cancelled {
+                        handle.abort();
+                    }
+                }
+                continue;
+            }
+            let key = msg.get("id").filter(|_| method.is_some()).map(request_key);
+            if method == Some("tools/call") {
+                if let Some(k) = &key {
+                    registry.lock().unwrap().insert(k.clone(), Pending::Queued);
+                }
+                let _ = queue_tx.send((msg, key));
+                continue;
+            }
+            let (backend, tx, session) = (backend.clone(), tx.clone(), session.clone());
+            others.spawn(async move {
+                if let Some(response) = handle_message_in(&msg, &*backend, &session).await {
+                    let _ = tx.send(response);
+                }
+            });
+        }
+        if ended {
+            break;
+        }
+    }
+    drop(queue_tx);
+    let _ = dispatcher.await;
+    while others.join_next().await.is_some() {}
+    drop(tx);
+    match writer.await {
+        Ok(result) => result,
+        Err(e) => Err(std::io::Error::other(e)),
+    }
+}
+
+/// Starts queued tool calls in arrival order, each once a slot is free; a call cancelled
+/// while it waited is dropped.
+async fn dispatch_calls(
+    mut queue: mpsc::UnboundedReceiver<(Value, Option<String>)>,
+    permits: Arc<Semaphore>,
+    backend: Arc<dyn ToolBackend>,
+    session: Arc<Session>,
+    registry: Registry,
+    tx: mpsc::UnboundedSender<Value>,
+) {
+    let mut running = JoinSet::new();
+    while let Some((msg, key)) = queue.recv().await {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            break;
+        };
+        while running.try_join_next().is_some() {}
+        // Holding the registry lock while spawning means the task cannot finish (and remove
+        // its entry) before the entry says it runs.
+        let mut entries = registry.lock().unwrap();
+        if let Some(k) = &key
+            && !entries.contains_key(k)
+        {
+            continue; // cancelled while it waited
+        }
+        let (backend, session, registry, tx, task_key) = (
+            backend.clone(),
+            session.clone(),
+            registry.clone(),
+            tx.clone(),
+            key.clone(),
+        );
+        let handle = running.spawn(async move {
+            let _permit = permit;
+            let response = handle_message_in(&msg, &*backend, &session).await;
             if let Some(k) = &task_key {
                 registry.lock().unwrap().remove(k);
             }
@@ -153,16 +248,10 @@ where
             }
         });
         if let Some(k) = key {
-            registry_guard.insert(k, handle);
+            entries.insert(k, Pending::Running(handle));
         }
-        drop(registry_guard);
     }
-    while tasks.join_next().await.is_some() {}
-    drop(tx);
-    match writer.await {
-        Ok(result) => result,
-        Err(e) => Err(std::io::Error::other(e)),
-    }
+    while running.join_next().await.is_some() {}
 }
 
 #[cfg(test)]
@@ -342,7 +431,7 @@ mod tests {
         let text = r["result"]["content"][0]["text"].as_str().unwrap();
         assert_eq!(
             text,
-            "repo: acme/widgets | ref: main | path: src/lib.rs | lines 9-10 of 12 | truncated: no | binary: no\n 9| fn main() {\n10|     \"x\"\t}"
+            "acme/widgets at main, src/lib.rs: lines 9-10 of 12, 120 bytes\n 9| fn main() {\n10|     \"x\"\t}"
         );
         // The lines are in the text only; the rest of the result is structured.
         assert_eq!(r["result"]["structuredContent"]["end_line"], 10);
@@ -350,34 +439,10 @@ mod tests {
     }
 
     #[test]
-    fn read_file_header_flags() {
-        let base = json!({
-            "repo": "acme/w", "ref": "abc123", "path": "big.txt", "size": 500_000,
-            "binary": false, "truncated": true, "total_lines": null, "start_line": 1,
-            "end_line": 2, "lines": [{"number": 1, "text": "a"}, {"number": 2, "text": "b"}],
-        });
-        let text = render_file(&base).unwrap();
-        let header = text.lines().next().unwrap();
-        assert!(
-            header.contains("lines 1-2 of ?")
-                && header.contains("truncated: yes")
-                && header.contains("start_line=3"),
-            "{header}"
-        );
-        let mut binary = base.clone();
-        binary["binary"] = json!(true);
-        binary["truncated"] = json!(false);
-        binary["lines"] = json!([]);
-        let text = render_file(&binary).unwrap();
-        assert_eq!(text.lines().count(), 1);
-        assert!(
-            text.contains("binary file of 500000 bytes") && text.ends_with("binary: yes"),
-            "{text}"
-        );
-        assert_eq!(render_file(&json!({"repo": "x"})), None);
-        // A malformed read_file answer still goes out, as JSON.
+    fn a_malformed_answer_still_goes_out_as_json() {
         let r = tool_result("read_file", &CallOutcome::Success(json!({"odd": true})));
         assert_eq!(r["content"][0]["text"], r#"{"odd":true}"#);
+        assert_eq!(r["structuredContent"], json!({"odd": true}));
     }
 
     #[tokio::test]
@@ -398,10 +463,7 @@ mod tests {
             r["result"]["content"][0]["text"],
             "not_found: no repository `x` in workspace `acme`"
         );
-        assert_eq!(
-            r["result"]["structuredContent"],
-            json!({"error": {"kind": "not_found", "message": "no repository `x` in workspace `acme`"}})
-        );
+        assert!(r["result"].get("structuredContent").is_none(), "{r}");
     }
 
     #[tokio::test]
@@ -537,5 +599,165 @@ mod tests {
         let out = serve_lines(slow, &input).await;
         assert!(started.elapsed() < Duration::from_secs(10));
         assert_eq!(out, vec![json!({"jsonrpc": "2.0", "id": 2, "result": {}})]);
+    }
+
+    #[tokio::test]
+    async fn a_message_over_the_cap_is_refused_and_the_next_one_served() {
+        let huge = format!(
+            "{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"read_file\",\"arguments\":{{\"path\":\"{}\"}}}}}}",
+            "a".repeat(limits::MAX_MESSAGE_BYTES)
+        );
+        let input = [huge, request(2, "ping", json!({})).to_string()].join("\n");
+        let out = serve_lines(Fake::new(echo), &input).await;
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out[0]["id"], Value::Null);
+        assert_eq!(out[0]["error"]["code"], code::INVALID_REQUEST);
+        assert!(
+            out[0]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("larger than 4 MiB"),
+            "{}",
+            out[0]
+        );
+        assert_eq!(out[1], json!({"jsonrpc": "2.0", "id": 2, "result": {}}));
+    }
+
+    #[tokio::test]
+    async fn batches_are_refused_once_2025_06_18_is_negotiated() {
+        let fake = Fake::new(echo);
+        let batch = json!([request(1, "ping", json!({})), request(2, "ping", json!({}))]);
+        for (version, refused) in [
+            ("2025-06-18", true),
+            ("2025-03-26", false),
+            ("2024-11-05", false),
+        ] {
+            let session = Session::default();
+            let init = request(0, "initialize", json!({"protocolVersion": version}));
+            handle_message_in(&init, &fake, &session).await.unwrap();
+            assert_eq!(session.version().as_deref(), Some(version));
+            let r = handle_message_in(&batch, &fake, &session).await.unwrap();
+            if refused {
+                assert_eq!(r["error"]["code"], code::INVALID_REQUEST, "{version}: {r}");
+                assert!(
+                    r["error"]["message"].as_str().unwrap().contains("batch"),
+                    "{r}"
+                );
+            } else {
+                assert_eq!(r.as_array().map(Vec::len), Some(2), "{version}: {r}");
+            }
+        }
+        // Over stdio too: the session lasts for the connection.
+        let input = [
+            request(1, "initialize", json!({"protocolVersion": "2025-06-18"})).to_string(),
+            batch.to_string(),
+        ]
+        .join("\n");
+        let out = serve_lines(Fake::new(echo), &input).await;
+        assert_eq!(out[1]["error"]["code"], code::INVALID_REQUEST, "{out:?}");
+    }
+
+    #[tokio::test]
+    async fn an_invalid_tools_list_cursor_is_invalid_params() {
+        let fake = Fake::new(echo);
+        let r = ask(&fake, request(1, "tools/list", json!({"cursor": "bogus"}))).await;
+        assert_eq!(r["error"]["code"], code::INVALID_PARAMS, "{r}");
+        let r = ask(&fake, request(2, "tools/list", json!({"cursor": null}))).await;
+        assert!(r["result"]["tools"].is_array(), "{r}");
+    }
+
+    /// Records the order in which calls start.
+    struct Recorder {
+        tools: Vec<ToolSpec>,
+        started: Mutex<Vec<i64>>,
+    }
+
+    impl ToolBackend for Recorder {
+        fn tools(&self) -> &[ToolSpec] {
+            &self.tools
+        }
+        fn call_tool<'a>(
+            &'a self,
+            _: &'a str,
+            args: &'a Value,
+        ) -> BoxFuture<'a, Result<CallOutcome, String>> {
+            Box::pin(async move {
+                self.started
+                    .lock()
+                    .unwrap()
+                    .push(args["n"].as_i64().unwrap());
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                Ok(CallOutcome::Success(json!({})))
+            })
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn calls_waiting_for_a_slot_start_in_arrival_order() {
+        let recorder = Arc::new(Recorder {
+            tools: Catalog::embedded().unwrap().specs(),
+            started: Mutex::new(Vec::new()),
+        });
+        let input: Vec<String> = (0..40)
+            .map(|n| {
+                request(
+                    n,
+                    "tools/call",
+                    json!({"name": "list_commits", "arguments": {"n": n}}),
+                )
+                .to_string()
+            })
+            .collect();
+        let (out_w, mut out_r) = tokio::io::duplex(1 << 20);
+        let backend: Arc<dyn ToolBackend> = recorder.clone();
+        let reader = tokio::spawn(async move {
+            let mut all = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut out_r, &mut all)
+                .await
+                .unwrap();
+            all
+        });
+        // One slot: each call can start only when the one before it ended, so the order
+        // they start in is the order the server handed out the slot.
+        serve_with(input.join("\n").as_bytes(), out_w, backend, 1)
+            .await
+            .unwrap();
+        let out = reader.await.unwrap();
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 40);
+        assert_eq!(
+            *recorder.started.lock().unwrap(),
+            (0..40).collect::<Vec<_>>()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_call_cancelled_while_it_waits_never_runs() {
+        let recorder = Arc::new(Recorder {
+            tools: Catalog::embedded().unwrap().specs(),
+            started: Mutex::new(Vec::new()),
+        });
+        let call = |n: i64| {
+            request(
+                n,
+                "tools/call",
+                json!({"name": "list_commits", "arguments": {"n": n}}),
+            )
+            .to_string()
+        };
+        let input = [
+            call(1),
+            call(2),
+            json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 2}})
+                .to_string(),
+            call(3),
+        ]
+        .join("\n");
+        let (out_w, out_r) = tokio::io::duplex(1 << 20);
+        let backend: Arc<dyn ToolBackend> = recorder.clone();
+        serve_with(input.as_bytes(), out_w, backend, 1)
+            .await
+            .unwrap();
+        drop(out_r);
+        assert_eq!(*recorder.started.lock().unwrap(), [1, 3]);
     }
 }

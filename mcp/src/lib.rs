@@ -5,17 +5,21 @@
 //! same protocol. [`handle_message`] takes one parsed message (or a batch) and a
 //! [`ToolBackend`], and returns the response, if the message needs one.
 //!
-//! Tool results are written for a language model: the text content is compact JSON, except
-//! `read_file`, whose text is a one-line header and numbered lines; `structuredContent`
-//! carries the JSON object (for `read_file` without `lines`, which the text already holds, so
-//! a file is not sent twice). A failing tool is an ordinary result with
-//! `isError: true` and the text `KIND: message`; JSON-RPC errors are kept for protocol
-//! problems (unknown method, bad parameters, unparseable JSON, unknown tool).
+//! Tool results are written for a language model: the text content is a compact rendering
+//! ([`render`]: a header line, one line per item, numbered lines for files);
+//! `structuredContent` carries the JSON object (for `read_file` without `lines`, which the
+//! text already holds, so a file is not sent twice). A failing tool is an ordinary result with
+//! `isError: true`, the text `KIND: message` and no `structuredContent`; JSON-RPC errors are
+//! kept for protocol problems (unknown method, bad parameters, unparseable JSON, unknown tool).
 
 pub mod http;
+pub mod limits;
+pub mod render;
 #[cfg(feature = "wit")]
 pub mod schema;
 pub mod wit_docs;
+
+pub use render::read_file::render as render_file;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -183,11 +187,50 @@ fn success_response(id: Value, result: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "result": result})
 }
 
+/// What one connection has negotiated: the protocol version, which decides whether a batch
+/// is allowed (2025-06-18 removed JSON-RPC batching).
+#[derive(Debug, Default)]
+pub struct Session {
+    version: std::sync::Mutex<Option<String>>,
+}
+
+impl Session {
+    /// A session whose version is already known (e.g. from an HTTP `MCP-Protocol-Version`
+    /// header).
+    pub fn with_version(version: Option<&str>) -> Session {
+        Session {
+            version: std::sync::Mutex::new(version.map(str::to_owned)),
+        }
+    }
+
+    /// The negotiated protocol version, if `initialize` was answered.
+    pub fn version(&self) -> Option<String> {
+        self.version.lock().unwrap().clone()
+    }
+
+    /// Whether batches are refused: the version is 2025-06-18 or later.
+    fn refuses_batches(&self) -> bool {
+        self.version().is_some_and(|v| v.as_str() >= "2025-06-18")
+    }
+}
+
 /// Handles one line of text: parses it (a parse error is answered with `-32700` and a null
 /// id) and hands it to [`handle_message`].
 pub async fn handle_text(text: &str, backend: &dyn ToolBackend) -> Option<Value> {
+    handle_text_in(text, backend, &Session::default()).await
+}
+
+/// [`handle_text`] within a [`Session`].
+pub async fn handle_text_in(
+    text: &str,
+    backend: &dyn ToolBackend,
+    session: &Session,
+) -> Option<Value> {
+    if text.len() > limits::MAX_MESSAGE_BYTES {
+        return Some(limits::too_large_response());
+    }
     match serde_json::from_str::<Value>(text) {
-        Ok(msg) => handle_message(&msg, backend).await,
+        Ok(msg) => handle_message_in(&msg, backend, session).await,
         Err(e) => Some(error_response(
             Value::Null,
             code::PARSE_ERROR,
@@ -196,10 +239,29 @@ pub async fn handle_text(text: &str, backend: &dyn ToolBackend) -> Option<Value>
     }
 }
 
-/// Handles one JSON-RPC message or batch; `None` when nothing is to be sent back
-/// (notifications, responses from the client, a batch of notifications).
+/// Handles one JSON-RPC message or batch outside any session (a batch is allowed); `None`
+/// when nothing is to be sent back (notifications, responses from the client, a batch of
+/// notifications).
 pub async fn handle_message(msg: &Value, backend: &dyn ToolBackend) -> Option<Value> {
+    handle_message_in(msg, backend, &Session::default()).await
+}
+
+/// Handles one JSON-RPC message or batch within a [`Session`]: `initialize` records the
+/// version, and once it is 2025-06-18 or later a batch is answered with an error.
+pub async fn handle_message_in(
+    msg: &Value,
+    backend: &dyn ToolBackend,
+    session: &Session,
+) -> Option<Value> {
     match msg {
+        Value::Array(_) if session.refuses_batches() => Some(error_response(
+            Value::Null,
+            code::INVALID_REQUEST,
+            &format!(
+                "JSON-RPC batches are not part of MCP {}; send one message at a time",
+                session.version().unwrap_or_default()
+            ),
+        )),
         Value::Array(batch) if batch.is_empty() => Some(error_response(
             Value::Null,
             code::INVALID_REQUEST,
@@ -208,17 +270,17 @@ pub async fn handle_message(msg: &Value, backend: &dyn ToolBackend) -> Option<Va
         Value::Array(batch) => {
             let mut responses = Vec::new();
             for m in batch {
-                if let Some(r) = handle_single(m, backend).await {
+                if let Some(r) = handle_single(m, backend, session).await {
                     responses.push(r);
                 }
             }
             (!responses.is_empty()).then_some(Value::Array(responses))
         }
-        single => handle_single(single, backend).await,
+        single => handle_single(single, backend, session).await,
     }
 }
 
-async fn handle_single(msg: &Value, backend: &dyn ToolBackend) -> Option<Value> {
+async fn handle_single(msg: &Value, backend: &dyn ToolBackend, session: &Session) -> Option<Value> {
     let Some(obj) = msg.as_object() else {
         return Some(error_response(
             Value::Null,
@@ -272,7 +334,7 @@ async fn handle_single(msg: &Value, backend: &dyn ToolBackend) -> Option<Value> 
             ));
         }
     };
-    Some(match dispatch(method, &params, backend).await {
+    Some(match dispatch(method, &params, backend, session).await {
         Ok(result) => success_response(id.clone(), result),
         Err(e) => error_response(id.clone(), e.code, &e.message),
     })
@@ -282,11 +344,24 @@ async fn dispatch(
     method: &str,
     params: &Map<String, Value>,
     backend: &dyn ToolBackend,
+    session: &Session,
 ) -> Result<Value, RpcError> {
     match method {
-        "initialize" => Ok(initialize_result(params)),
+        "initialize" => {
+            let result = initialize_result(params);
+            *session.version.lock().unwrap() =
+                result["protocolVersion"].as_str().map(str::to_owned);
+            Ok(result)
+        }
         "ping" => Ok(json!({})),
-        "tools/list" => Ok(json!({"tools": list_tools(backend.tools())})),
+        "tools/list" => match params.get("cursor") {
+            // The list is one page: no cursor this server gave out can be valid.
+            None | Some(Value::Null) => Ok(json!({"tools": list_tools(backend.tools())})),
+            Some(_) => Err(RpcError::new(
+                code::INVALID_PARAMS,
+                "invalid cursor: tools/list has a single page; call it without `cursor`",
+            )),
+        },
         "tools/call" => call_tool(params, backend).await,
         other => Err(RpcError::new(
             code::METHOD_NOT_FOUND,
@@ -375,16 +450,17 @@ async fn call_tool(
     }
 }
 
-/// A `tools/call` result for one outcome.
+/// A `tools/call` result for one outcome: the text written for a model ([`render`]) and the
+/// JSON result as `structuredContent` (`read_file`'s without its lines, which the text
+/// carries in full); a tool error is `isError` with the text `KIND: message` and no
+/// `structuredContent`, which clients would validate against an `outputSchema`.
 pub fn tool_result(tool: &str, outcome: &CallOutcome) -> Value {
     match outcome {
         CallOutcome::Success(value) => {
-            let rendered = match tool {
-                "read_file" => render_file(value),
-                _ => None,
-            };
+            let rendered = render::render(tool, value);
             let mut structured = value.clone();
-            if rendered.is_some()
+            if tool == "read_file"
+                && rendered.is_some()
                 && let Some(object) = structured.as_object_mut()
             {
                 object.remove("lines");
@@ -398,62 +474,7 @@ pub fn tool_result(tool: &str, outcome: &CallOutcome) -> Value {
         }
         CallOutcome::ToolError { kind, message } => json!({
             "content": [{"type": "text", "text": format!("{kind}: {message}")}],
-            "structuredContent": outcome.to_json(),
             "isError": true,
         }),
     }
-}
-
-/// `read_file`'s result as text: a header line, then `  12| code` lines. `None` when the
-/// value does not have the expected shape (the caller falls back to JSON).
-pub fn render_file(v: &Value) -> Option<String> {
-    let s = |k: &str| v.get(k).and_then(Value::as_str);
-    let n = |k: &str| v.get(k).and_then(Value::as_u64);
-    let b = |k: &str| v.get(k).and_then(Value::as_bool);
-    let (repo, reference, path) = (s("repo")?, s("ref")?, s("path")?);
-    let (binary, truncated) = (b("binary")?, b("truncated")?);
-    let (start, end, size) = (n("start_line")?, n("end_line")?, n("size")?);
-    let total = n("total_lines");
-    let lines: Vec<(u64, &str)> = v
-        .get("lines")?
-        .as_array()?
-        .iter()
-        .map(|l| Some((l.get("number")?.as_u64()?, l.get("text")?.as_str()?)))
-        .collect::<Option<_>>()?;
-
-    let of_total = match total {
-        Some(t) => format!(" of {t}"),
-        None => " of ? (the file was too large to count)".to_string(),
-    };
-    let range = if binary {
-        format!("binary file of {size} bytes, no text shown")
-    } else if lines.is_empty() {
-        format!("no lines returned (the file has{of_total} lines, {size} bytes)")
-    } else {
-        format!("lines {start}-{end}{of_total}")
-    };
-    let mut out = format!("repo: {repo} | ref: {reference} | path: {path} | {range} | truncated: ");
-    if truncated {
-        out.push_str(&format!(
-            "yes, at the 100 KB cap (continue with start_line={})",
-            end + 1
-        ));
-    } else {
-        out.push_str("no");
-    }
-    out.push_str(if binary {
-        " | binary: yes"
-    } else {
-        " | binary: no"
-    });
-    let width = lines
-        .iter()
-        .map(|(number, _)| number.to_string().len())
-        .max()
-        .unwrap_or(1);
-    for (number, text) in lines {
-        out.push('\n');
-        out.push_str(&format!("{number:>width$}| {text}"));
-    }
-    Some(out)
 }

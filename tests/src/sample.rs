@@ -18,6 +18,9 @@
 //! every diffstat status ([`MIXED_COMMIT_SUBJECT`]); 80 pull requests in all four states;
 //! 130 pipeline runs in every state.
 //!
+//! `website` has a display name with spaces and unicode, a commit by an author with a
+//! unicode name, a path with spaces and unicode and a file with tabs and trailing spaces.
+//!
 //! The word [`SEARCH_WORD`] appears in files of `widgets`, `legacy-app`, `website` and
 //! `secret-infra`, for code search.
 
@@ -58,6 +61,16 @@ pub const SLASH_BRANCH_ONLY_FILE: &str = "src/auth/login.rs";
 /// The subject of the `widgets` commit whose diffstat has added, removed, modified
 /// (text and binary) and renamed files.
 pub const MIXED_COMMIT_SUBJECT: &str = "Reorganise docs and assets";
+/// The repository `website`, whose display name has spaces and unicode.
+pub const WEBSITE: &str = "website";
+/// The display name of [`WEBSITE`].
+pub const WEBSITE_NAME: &str = "Acme Website – Café ☕";
+/// A file of [`WEBSITE`] whose path has spaces and unicode.
+pub const UNICODE_FILE: &str = "docs/Anleitung für Anfänger.md";
+/// A file of [`WEBSITE`] with tab-indented lines and trailing spaces.
+pub const TABS_FILE: &str = "src/tab indented.txt";
+/// The text of [`TABS_FILE`].
+pub const TABS_TEXT: &str = "rules:\n\tindent\twith tabs\n  trailing spaces   \n\t\n\tend\t\n";
 /// A word that code search finds in several repositories.
 pub const SEARCH_WORD: &str = "frobnicate";
 
@@ -979,7 +992,29 @@ fn website() -> Repository {
             ),
         ],
     );
+    // Names with spaces and unicode, and a file with tabs and trailing spaces: text that a
+    // rendering for a model must carry unchanged.
+    let mut h = h;
+    let zoe = Author {
+        name: "Zoë Ölund-Åberg".into(),
+        email: "zoe@agency.example".into(),
+        user: None,
+    };
+    h.commit(
+        "main",
+        &zoe,
+        60,
+        "Übersetze die Anleitung ins Deutsche\n\nFür Anfänger: «Café» statt \"Kaffee\".",
+        &[
+            write(
+                UNICODE_FILE,
+                "# Anleitung für Anfänger\n\nÖffne `index.html` — fertig. ☕\n",
+            ),
+            write(TABS_FILE, TABS_TEXT),
+        ],
+    );
     let mut repo = finish(repo, h);
+    repo.name = WEBSITE_NAME.into();
     repo.pipelines = simple_pipelines(&repo, "main", 4, unix(2025, 1, 10, 0, 0, 0));
     review::add_steps(&mut repo);
     repo

@@ -9,8 +9,13 @@
 //!    `Runtime`) next to the same tool logic called natively.
 //! 3. Cold start of `host-demo call`: an empty precompiled-component cache, then a warm one.
 //! 4. The component's size.
+//! 5. The bytes an agent reads: JSON and MCP text per tool, the six tasks of issue 11 next
+//!    to the peer figures, and `tools/list` ([`bytes`]).
 //!
 //! Usage: `bench` (built in release by `make bench`). Takes well under two minutes.
+
+#[path = "../bench/bytes.rs"]
+mod bytes;
 
 use bitbucket_connector::config::Config;
 use bitbucket_connector::tools::{Ctx, read_file};
@@ -534,7 +539,7 @@ fn main() {
     let catalog = Arc::new(Catalog::embedded().expect("the embedded WIT parses"));
     let vars: HashMap<String, String> = env.iter().cloned().collect();
     let settings = Settings::build(None, None, |k| vars.get(k).cloned()).expect("settings");
-    let runtime = Runtime::new(catalog, settings, &component).expect("load the component");
+    let runtime = Runtime::new(catalog.clone(), settings, &component).expect("load the component");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -787,6 +792,9 @@ fn main() {
             .display(),
         size as f64 / 1024.0
     );
+
+    // ------------------------------------------------------------------ 5. bytes
+    bytes::report(&fake, &runtime, &rt, &catalog);
 
     drop(runtime);
     let _ = std::fs::remove_dir_all(&scratch);

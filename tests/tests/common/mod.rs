@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod lossless;
+
 use fake_bitbucket::{FakeBitbucket, RecordedRequest};
 use serde_json::Value;
 use std::io::{Read, Write};
