@@ -22,8 +22,9 @@ use serde_json::{Map, Value, json};
 
 use crate::{CallOutcome, SUPPORTED_PROTOCOL_VERSIONS, ToolBackend, code, error_response};
 
-/// The largest request body the endpoint reads: larger requests get 413.
-pub const MAX_BODY_BYTES: usize = 4 << 20;
+/// The largest request body the endpoint reads (one JSON-RPC message,
+/// [`crate::limits::MAX_MESSAGE_BYTES`]): larger requests get 413.
+pub const MAX_BODY_BYTES: usize = crate::limits::MAX_MESSAGE_BYTES;
 
 /// An HTTP answer, before it is turned into the host's response type.
 #[derive(Debug, Clone, PartialEq)]
@@ -414,7 +415,14 @@ async fn mcp(head: &RequestHead<'_>, body: &[u8], backend: &dyn ToolBackend) -> 
         );
     }
     let text = String::from_utf8_lossy(body);
-    match crate::handle_text(&text, backend).await {
+    // The client's `MCP-Protocol-Version` is the session's version: from 2025-06-18 on, a
+    // batch is an error. Without the header the client is taken to speak 2025-03-26.
+    let session = crate::Session::with_version(
+        (head.header)("mcp-protocol-version")
+            .as_deref()
+            .map(str::trim),
+    );
+    match crate::handle_text_in(&text, backend, &session).await {
         // Notifications and responses: accepted, nothing to say.
         None => Answer::empty(202),
         // A message that could not be read at all (no id to answer): 400.

@@ -530,6 +530,18 @@ fn mcp_over_http() {
         &ping,
     );
     assert_eq!(a.status, 400);
+    // A batch: answered for a client without the header (2025-03-26), refused for 2025-06-18.
+    let batch = format!("[{ping},{ping}]");
+    let a = send("POST", "/mcp", &[], &batch);
+    assert_eq!(body(&a).as_array().map(Vec::len), Some(2), "{:?}", body(&a));
+    let a = send(
+        "POST",
+        "/mcp",
+        &[("mcp-protocol-version", "2025-06-18")],
+        &batch,
+    );
+    assert_eq!(a.status, 400);
+    assert_eq!(body(&a)["error"]["code"], code::INVALID_REQUEST);
     let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
                       "params": {"name": "read_file", "arguments": {"path": "a"}}});
     let a = send("POST", "/mcp", &[], &call.to_string());

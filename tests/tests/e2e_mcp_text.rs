@@ -153,6 +153,7 @@ fn commit() -> Rules {
         }
     }
     Rules {
+        bools: &[("diff_truncated", "diff (truncated", "")],
         lists: &[("files", |f| {
             format!(
                 "{} +{} -{} ",
@@ -162,7 +163,6 @@ fn commit() -> Rules {
             )
         })],
         derived,
-        bools: &[],
     }
 }
 
@@ -177,7 +177,7 @@ fn pull_requests() -> Rules {
     Rules {
         lists: &[("pull_requests", |p| format!("#{} ", p["id"]))],
         derived,
-        bools: &[],
+        bools: &[("draft", "(draft)", "")],
     }
 }
 
@@ -185,6 +185,20 @@ fn pipelines() -> Rules {
     Rules {
         lists: &[("pipelines", |p| format!("#{} ", p["build_number"]))],
         derived: nothing_derived,
+        bools: &[],
+    }
+}
+
+fn branches() -> Rules {
+    fn derived(field: &str, b: &Value, _: &Value, block: &str, _: &str) -> Option<bool> {
+        (field == "is_default").then(|| block.starts_with("* ") == (b["is_default"] == true))
+    }
+    Rules {
+        lists: &[("branches", |b| {
+            let mark = if b["is_default"] == true { "* " } else { "" };
+            format!("{mark}{} ", s(b, "name"))
+        })],
+        derived,
         bools: &[],
     }
 }
@@ -199,6 +213,7 @@ fn rules(tool: &str) -> Rules {
         "get_commit" => commit(),
         "list_pull_requests" => pull_requests(),
         "list_pipelines" => pipelines(),
+        "list_branches" => branches(),
         other => panic!("no rules for {other}"),
     }
 }

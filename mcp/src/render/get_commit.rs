@@ -57,5 +57,15 @@ pub fn render(object: &Map<String, Value>) -> Option<String> {
             _ => out.push_str(path),
         }
     }
+    // With `diff: true`: the unified diff as Bitbucket gives it, after a line saying so.
+    if let Some(diff) = o.opt_str("diff")? {
+        let truncated = o.0.get("diff_truncated").and_then(Value::as_bool) == Some(true);
+        out.push_str(if truncated {
+            "\ndiff (truncated at the 100 KB cap, at a file boundary):\n"
+        } else {
+            "\ndiff:\n"
+        });
+        out.push_str(diff.trim_end_matches('\n'));
+    }
     Some(out)
 }

@@ -2,8 +2,8 @@
 //! separated by ` | `.
 //!
 //! ```text
-//! 1 pull request, most recently updated first (id state source -> destination created updated comments | author | reviewers | title); web page https://bitbucket.org/acme/widgets/pull-requests/<id>; last page
-//! #56 MERGED feature/wid-56 -> main 2024-04-01T10:00:00.000001Z 2024-04-02T11:00:00.000002Z 3 | Carol Chen | Alice Anders, Bob Baker | Fix gear ratios
+//! 1 pull request, most recently updated first (id state source -> destination created updated comments | author | reviewers, ✓ approved, ✗ changes requested | title); web page https://bitbucket.org/acme/widgets/pull-requests/<id>; last page
+//! #56 MERGED feature/wid-56 -> main 2024-04-01T10:00:00.000001Z 2024-04-02T11:00:00.000002Z 3 | Carol Chen | Alice Anders ✓, Bob Baker | Fix gear ratios
 //! ```
 
 use serde_json::{Map, Value};
@@ -19,7 +19,7 @@ pub fn render(object: &Map<String, Value>) -> Option<String> {
         .collect::<Option<_>>()?;
     let web = url_pattern(&pairs);
     let mut out = format!(
-        "{}, most recently updated first (id state source -> destination created updated comments | author | reviewers | title)",
+        "{}, most recently updated first (id state source -> destination created updated comments | author | reviewers, ✓ approved, ✗ changes requested | title)",
         count(prs.len(), "pull request", "pull requests"),
     );
     if let Some(base) = web {
@@ -28,11 +28,15 @@ pub fn render(object: &Map<String, Value>) -> Option<String> {
     out.push_str("; ");
     out.push_str(&paging(o)?);
     for p in &prs {
-        let reviewers = p.strings("reviewers")?.join(", ");
+        let reviewers = reviewers(*p)?;
+        let state = match p.0.get("draft").and_then(Value::as_bool) {
+            Some(true) => format!("{}(draft)", p.str("state")?),
+            _ => p.str("state")?.to_string(),
+        };
         out.push_str(&format!(
             "\n#{} {} {} -> {} {} {} {} | {} | {} | {}",
             p.u64("id")?,
-            p.str("state")?,
+            state,
             p.str("source_branch")?,
             p.str("destination_branch")?,
             time(p.str("created_on")?),
@@ -48,4 +52,35 @@ pub fn render(object: &Map<String, Value>) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// The reviewers, each marked `✓` when they approved and `✗` when they requested changes,
+/// then anyone else who approved or requested changes.
+fn reviewers(p: Obj) -> Option<String> {
+    let listed = p.strings("reviewers")?;
+    let optional = |key: &str| match p.0.get(key) {
+        None | Some(Value::Null) => Some(Vec::new()),
+        Some(_) => p.strings(key),
+    };
+    let (approved, changes) = (optional("approved_by")?, optional("changes_requested_by")?);
+    let mut names: Vec<&str> = listed.clone();
+    for name in approved.iter().chain(&changes) {
+        if !names.contains(name) {
+            names.push(name);
+        }
+    }
+    let marked: Vec<String> = names
+        .iter()
+        .map(|name| {
+            let mut s = (*name).to_string();
+            if approved.contains(name) {
+                s.push_str(" ✓");
+            }
+            if changes.contains(name) {
+                s.push_str(" ✗");
+            }
+            s
+        })
+        .collect();
+    Some(marked.join(", "))
 }

@@ -13,6 +13,7 @@
 
 mod browse_repository;
 mod get_commit;
+mod list_branches;
 mod list_commits;
 mod list_pipelines;
 mod list_pull_requests;
@@ -34,6 +35,7 @@ pub fn render(tool: &str, value: &Value) -> Option<String> {
         "get_commit" => get_commit::render(object),
         "list_pull_requests" => list_pull_requests::render(object),
         "list_pipelines" => list_pipelines::render(object),
+        "list_branches" => list_branches::render(object),
         _ => None,
     }
 }

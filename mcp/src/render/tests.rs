@@ -177,7 +177,7 @@ fn pull_requests() {
     ], "next_page": null});
     assert_eq!(
         text("list_pull_requests", v),
-        "2 pull requests, most recently updated first (id state source -> destination created updated comments | author | reviewers | title); web page https://bitbucket.org/acme/widgets/pull-requests/<id>; last page\n\
+        "2 pull requests, most recently updated first (id state source -> destination created updated comments | author | reviewers, ✓ approved, ✗ changes requested | title); web page https://bitbucket.org/acme/widgets/pull-requests/<id>; last page\n\
          #56 MERGED feature/x -> main 2024-04-01T10:00:00.000001Z 2024-04-02T11:00:00.000002Z 3 | Carol Chen | Alice Anders, Bob Baker | Fix | gears\n\
          #7 MERGED feature/x -> main 2024-04-01T10:00:00.000001Z 2024-04-02T11:00:00.000002Z 3 | Carol Chen | - | Fix | gears"
     );
@@ -221,4 +221,42 @@ fn an_unexpected_shape_is_not_rendered() {
         assert_eq!(render(tool, &json!([1])), None, "{tool}");
     }
     assert_eq!(render("no_such_tool", &json!({})), None);
+}
+
+#[test]
+fn review_fields_when_present() {
+    // list_pull_requests with draft and review states.
+    let v = json!({"pull_requests": [{"id": 9, "title": "T", "state": "OPEN", "draft": true,
+        "author": "A", "source_branch": "f", "destination_branch": "main",
+        "reviewers": ["Bob", "Carol"], "approved_by": ["Bob", "Dan"],
+        "changes_requested_by": ["Carol"], "comment_count": 0,
+        "created_on": "2024-01-01T00:00:00+00:00", "updated_on": "2024-01-02T00:00:00+00:00",
+        "url": "https://bitbucket.org/a/b/pull-requests/9"}], "next_page": null});
+    let t = text("list_pull_requests", v);
+    assert!(
+        t.ends_with("#9 OPEN(draft) f -> main 2024-01-01T00:00:00Z 2024-01-02T00:00:00Z 0 | A | Bob ✓, Carol ✗, Dan ✓ | T"),
+        "{t}"
+    );
+    // get_commit with its diff.
+    let v = json!({"hash": HASH, "author": "A <a@x>", "date": "2024-01-09T01:00:00+01:00",
+        "message": "M", "parents": [], "files": [], "lines_added": 0, "lines_removed": 0,
+        "diff": "diff --git a/x b/x\n+\tnew  \n", "diff_truncated": true});
+    let t = text("get_commit", v);
+    assert!(
+        t.ends_with("parents: none\n0 files changed, +0 -0:\ndiff (truncated at the 100 KB cap, at a file boundary):\ndiff --git a/x b/x\n+\tnew  "),
+        "{t}"
+    );
+    // list_branches.
+    let v = json!({"branches": [
+        {"name": "main", "commit": HASH, "date": "2024-01-09T01:00:00+01:00", "author": "A <a@x>", "message": "Improve", "is_default": true},
+        {"name": "feature/x", "commit": PARENT, "date": "2024-01-08T09:00:00+00:00", "author": "B <b@x>", "message": "Add", "is_default": false},
+    ], "next_page": "2"});
+    assert_eq!(
+        text("list_branches", v),
+        format!(
+            "2 branches, newest head commit first (name commit date author: subject; * the main branch); more: call again with page=\"2\"\n\
+             * main {HASH} 2024-01-09T01:00:00+01:00 A <a@x>: Improve\n\
+             feature/x {PARENT} 2024-01-08T09:00:00Z B <b@x>: Add"
+        )
+    );
 }
