@@ -93,15 +93,18 @@ impl Scope {
         Ok(scope)
     }
 
-    /// Whether a repository slug of the workspace is visible.
+    /// Whether a repository slug of the workspace is visible. Bitbucket slugs are
+    /// case-insensitive (`Secret` is `secret`), so the pattern sees the lower-case slug:
+    /// otherwise `[^s].*` would let `Secret` through.
     pub fn repository_allowed(&self, slug: &str) -> bool {
+        let slug = slug.to_ascii_lowercase();
         self.repository
             .as_ref()
-            .is_none_or(|r| r.slug.eq_ignore_ascii_case(slug))
+            .is_none_or(|r| r.slug.eq_ignore_ascii_case(&slug))
             && self
                 .repository_regex
                 .as_ref()
-                .is_none_or(|re| re.is_match(slug))
+                .is_none_or(|re| re.is_match(&slug))
     }
 
     /// Whether a `workspace/slug` full name is visible.
@@ -236,6 +239,20 @@ mod tests {
             s.check_branch("mainline").unwrap_err().kind,
             ErrorKind::OutOfScope
         );
+    }
+
+    #[test]
+    fn slugs_are_matched_in_lower_case() {
+        let s = scope(None, Some("[^s].*"), None);
+        assert!(s.repository_allowed("widgets"));
+        for hidden in ["secret", "Secret", "SECRET"] {
+            assert!(!s.repository_allowed(hidden), "{hidden}");
+            assert_eq!(
+                s.repo(Some(hidden)).unwrap_err().kind,
+                ErrorKind::OutOfScope
+            );
+            assert!(!s.full_name_allowed(&format!("acme/{hidden}")));
+        }
     }
 
     #[test]

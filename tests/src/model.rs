@@ -585,13 +585,15 @@ impl Repository {
         self.commit(&self.branch(main)?.target)
     }
 
-    /// Resolves a revision as git would: `HEAD` (the main branch), a branch, a tag, or a
-    /// full or abbreviated (at least 4 hex digits, unambiguous) hash.
+    /// Resolves a revision as git would: `HEAD` (the main branch), a tag, a branch, or a
+    /// full or abbreviated (at least 4 hex digits, unambiguous) hash. A tag wins over a
+    /// branch of the same name (gitrevisions: `refs/tags/<name>` comes before
+    /// `refs/heads/<name>`).
     pub fn resolve(&self, rev: &str) -> Option<&Commit> {
         if rev == "HEAD" {
             return self.main_head();
         }
-        if let Some(r) = self.branch(rev).or_else(|| self.tag(rev)) {
+        if let Some(r) = self.tag(rev).or_else(|| self.branch(rev)) {
             return self.commit(&r.target);
         }
         let rev = rev.to_ascii_lowercase();

@@ -207,13 +207,14 @@ mod tests {
         assert_eq!(t.sent().len(), 2);
     }
 
-    const BRANCHES: &str = r#"{"pagelen": 100, "values": [{"name": "main"}, {"name": "develop"}, {"name": "release/1"}]}"#;
+    const BRANCHES: &str = r#"{"pagelen": 100, "values": [{"name": "release/1", "target": {"hash": "3333333333333333333333333333333333333333"}}, {"name": "develop", "target": {"hash": "2222222222222222222222222222222222222222"}}, {"name": "main", "target": {"hash": "1111111111111111111111111111111111111111"}}]}"#;
 
     #[test]
     fn under_a_branch_pattern_a_commit_must_be_on_an_allowed_branch() {
         let c =
             crate::tools::testing::config_with(&[("BITBUCKET_BRANCH_REGEX", "main|release/.*")]);
-        // Reachable: `git log abcd ^main ^release/1` is empty, so the commit is read.
+        // Reachable: `git log abcd ^<head of main> ^<head of release/1>` is empty, so the
+        // commit is read. Heads are excluded by hash: a tag named `main` cannot stand in.
         let t = Scripted::default()
             .route("/repositories/acme/widgets/refs/branches?", 200, BRANCHES)
             .route(
@@ -242,7 +243,7 @@ mod tests {
         let sent = t.sent();
         assert_eq!(
             sent[1],
-            "/repositories/acme/widgets/commits?include=abcd&exclude=main&exclude=release%2F1&pagelen=1&fields=values.hash"
+            "/repositories/acme/widgets/commits?include=abcd&exclude=1111111111111111111111111111111111111111&exclude=3333333333333333333333333333333333333333&pagelen=1&fields=values.hash"
         );
         assert_eq!(sent.len(), 4);
         // Not reachable: the commit itself comes back, and nothing about it is read.
@@ -267,6 +268,16 @@ mod tests {
                 .iter()
                 .any(|p| p.contains("/commit/") || p.contains("/diff"))
         );
+        // A hash that does not exist (404) gets the same answer as a hidden one.
+        let t = Scripted::default()
+            .route("/repositories/acme/widgets/refs/branches?", 200, BRANCHES)
+            .route(
+                "/repositories/acme/widgets/commits?",
+                404,
+                r#"{"type": "error", "error": {"message": "Commit not found"}}"#,
+            );
+        let missing = run(&Ctx::new(&c, &t), Some("widgets".into()), "abcd".into()).unwrap_err();
+        assert_eq!((missing.kind, missing.message), (e.kind, e.message));
     }
 
     #[test]

@@ -106,6 +106,14 @@ impl<'a> Ctx<'a> {
                 what: format!("branch `{name}` of {}", repo.full_name()),
             },
         ))?;
+        // The answer must be about the branch asked for (not a tag, not another ref that a
+        // lenient lookup resolved the name to).
+        if branch.name != name {
+            return Err(ToolError::upstream(format!(
+                "Bitbucket answered the lookup of branch `{}` with another ref; nothing was read at it.",
+                validate::shorten(name)
+            )));
+        }
         let hash = branch
             .target
             .map(|t| t.hash)
@@ -122,21 +130,26 @@ impl<'a> Ctx<'a> {
     }
 
     /// Under a branch pattern, a commit is in scope when an allowed branch contains it:
-    /// `git log <hash> ^<allowed>...` (the `/commits` include/exclude parameters) is empty.
+    /// `git log <hash> ^<head>...` over the allowed branches' head commits (the `/commits`
+    /// include/exclude parameters) is empty. Heads are excluded by hash, not by name: git
+    /// resolves a name to `refs/tags/NAME` before `refs/heads/NAME`, so a tag named like an
+    /// allowed branch could stand in for it. A hash on a hidden branch and a hash that does
+    /// not exist get the same answer, so the answer tells nothing about hidden commits.
     pub fn check_commit_in_scope(&self, repo: &RepoRef, hash: &str) -> ToolResult<()> {
         let scope = &self.config().scope;
         if scope.branch_regex.is_none() {
             return Ok(());
         }
-        let allowed = self.allowed_branches(repo)?;
+        let heads = self.allowed_heads(repo)?;
         let outside = || {
             ToolError::out_of_scope(format!(
-                "Commit `{hash}` is outside this connection's scope: no allowed branch of {} \
-                 contains it. Use list_commits on an allowed branch to find commits in scope.",
+                "Commit `{hash}` is not on an allowed branch of {}: it is outside this \
+                 connection's scope, or does not exist. Use list_commits on an allowed branch \
+                 to find commits in scope.",
                 repo.full_name()
             ))
         };
-        if allowed.is_empty() {
+        if heads.is_empty() {
             return Err(outside());
         }
         let mut get = ApiGet::new(
@@ -146,48 +159,53 @@ impl<'a> Ctx<'a> {
             },
         )
         .param("include", hash);
-        for branch in &allowed {
-            get = get.param("exclude", branch);
+        for head in &heads {
+            get = get.param("exclude", head);
         }
-        let reachable_elsewhere: Page<crate::api::Commit> = self
+        let answer: ToolResult<Page<crate::api::Commit>> = self
             .client
-            .get_json(get.param("pagelen", 1).param("fields", "values.hash"))?;
-        if reachable_elsewhere.values.is_empty() {
-            Ok(())
-        } else {
-            Err(outside())
+            .get_json(get.param("pagelen", 1).param("fields", "values.hash"));
+        match answer {
+            Ok(reachable_elsewhere) if reachable_elsewhere.values.is_empty() => Ok(()),
+            Ok(_) => Err(outside()),
+            // Bitbucket's 404 for an unknown hash: answered like a hidden one.
+            Err(e) if e.kind == crate::bindings::ErrorKind::NotFound => Err(outside()),
+            Err(e) => Err(e),
         }
     }
 
-    /// The names of the repository's branches that the branch pattern allows (bounded: a
-    /// commit on a branch beyond the first pages is treated as out of scope).
-    fn allowed_branches(&self, repo: &RepoRef) -> ToolResult<Vec<String>> {
+    /// The head commits of the repository's branches that the branch pattern allows
+    /// (bounded: a commit on a branch beyond the first pages is treated as out of scope).
+    fn allowed_heads(&self, repo: &RepoRef) -> ToolResult<Vec<String>> {
         let scope = &self.config().scope;
-        let mut allowed = Vec::new();
+        let mut heads = Vec::new();
         let mut token: Option<String> = None;
         for _ in 0..MAX_BRANCH_PAGES {
-            let page: Page<crate::api::Named> = self.client.get_json(
+            let page: Page<Branch> = self.client.get_json(
                 ApiGet::new(
                     repo_path(repo, "/refs/branches"),
                     Endpoint::Repository(format!("branches of {}", repo.full_name())),
                 )
                 .param("pagelen", 100)
-                .param("fields", "values.name,next")
+                .param("fields", "values.name,values.target.hash,next")
                 .param_opt("page", token.take()),
             )?;
-            allowed.extend(
+            heads.extend(
                 page.values
                     .into_iter()
-                    .map(|b| b.name)
-                    .filter(|name| scope.branch_allowed(name)),
+                    .filter(|b| scope.branch_allowed(&b.name))
+                    .filter_map(|b| b.target.map(|t| t.hash))
+                    .filter(|h| validate::is_commit_hash(h)),
             );
             match page.next.as_deref().and_then(|n| query_param(n, "page")) {
                 Some(next) => token = Some(next),
                 None => break,
             }
         }
-        allowed.truncate(MAX_EXCLUDED_BRANCHES);
-        Ok(allowed)
+        heads.sort();
+        heads.dedup();
+        heads.truncate(MAX_EXCLUDED_BRANCHES);
+        Ok(heads)
     }
 
     /// The repository's main branch.

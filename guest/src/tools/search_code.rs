@@ -2,7 +2,7 @@
 
 use super::{Ctx, NumberedListing};
 use crate::api::SearchResult;
-use crate::bindings::{SearchHit, SearchMatch, SearchResults};
+use crate::bindings::{SearchHit, SearchMatch, SearchResults, ToolError};
 use crate::client::ApiGet;
 use crate::encoding::percent_encode;
 use crate::error::{Endpoint, ToolResult};
@@ -20,12 +20,25 @@ pub fn run(
 ) -> ToolResult<SearchResults> {
     let query = validate::search_query(&query)?;
     // A `repo:` modifier in the query names a repository just as the `repo` argument does,
-    // so it is held to the same scope before anything is sent.
-    for term in query.split_whitespace() {
-        if let Some(prefix) = term.get(..5)
-            && prefix.eq_ignore_ascii_case("repo:")
-        {
-            ctx.repo(Some(term[5..].trim_matches('"')))?;
+    // so it is held to the same scope before anything is sent, wherever it stands.
+    for modifier in modifiers(&query)? {
+        match modifier {
+            Modifier::Repo(name) if name.is_empty() => {
+                return Err(ToolError::invalid_input(
+                    "A `repo:` modifier in `query` names no repository; give one (`repo:widgets`) or use the `repo` argument.",
+                ));
+            }
+            Modifier::Repo(name) => {
+                ctx.repo(Some(&name))?;
+            }
+            Modifier::Project(key) => {
+                if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                    return Err(ToolError::invalid_input(format!(
+                        "A `project:` modifier in `query` must name a project key of this workspace (letters, digits, `_`), not `{}`.",
+                        validate::shorten(&key)
+                    )));
+                }
+            }
         }
     }
     let limit = validate::limit(limit)?;
@@ -105,6 +118,77 @@ pub fn run(
     })
 }
 
+/// A scope-relevant modifier of a search query.
+#[derive(Debug, PartialEq, Eq)]
+enum Modifier {
+    /// `repo:NAME` (`slug` or `workspace/slug`).
+    Repo(String),
+    /// `project:KEY`.
+    Project(String),
+}
+
+/// Every `repo:` and `project:` modifier outside double quotes, wherever it stands: at the
+/// start, after a space, a parenthesis, a `-` or a boolean operator; any non-word character
+/// before it counts, so the check errs towards looking at more. An unbalanced quote is
+/// refused: where it ends would be Bitbucket's guess.
+fn modifiers(query: &str) -> ToolResult<Vec<Modifier>> {
+    if query.matches('"').count() % 2 == 1 {
+        return Err(ToolError::invalid_input(
+            "`query` has an unbalanced double quote; close the quoted phrase.",
+        ));
+    }
+    let chars: Vec<char> = query.chars().collect();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let starts_with = |at: usize, word: &str| {
+        word.chars().enumerate().all(|(k, w)| {
+            chars
+                .get(at + k)
+                .is_some_and(|c| c.eq_ignore_ascii_case(&w))
+        })
+    };
+    let mut found = Vec::new();
+    let mut quoted = false;
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '"' {
+            quoted = !quoted;
+            i += 1;
+            continue;
+        }
+        let at_boundary = i == 0 || !is_word(chars[i - 1]);
+        let name = ["repo:", "project:"]
+            .into_iter()
+            .find(|name| !quoted && at_boundary && starts_with(i, name));
+        let Some(name) = name else {
+            i += 1;
+            continue;
+        };
+        let mut j = i + name.len();
+        let value: String = if chars.get(j) == Some(&'"') {
+            let end = (j + 1..chars.len())
+                .find(|&k| chars[k] == '"')
+                .unwrap_or(chars.len());
+            let value = chars[j + 1..end].iter().collect();
+            j = end + 1;
+            value
+        } else {
+            let end = (j..chars.len())
+                .find(|&k| chars[k].is_whitespace() || matches!(chars[k], '(' | ')' | '"'))
+                .unwrap_or(chars.len());
+            let value = chars[j..end].iter().collect();
+            j = end;
+            value
+        };
+        found.push(if name == "repo:" {
+            Modifier::Repo(value)
+        } else {
+            Modifier::Project(value)
+        });
+        i = j;
+    }
+    Ok(found)
+}
+
 /// The `workspace/slug` of a hit: from the repository asked for with `fields`, else from the
 /// file's `self` link (`…/repositories/{ws}/{slug}/src/…`).
 fn repository_of(hit: &SearchResult) -> Option<String> {
@@ -128,6 +212,20 @@ mod tests {
     use super::*;
     use crate::bindings::ErrorKind;
     use crate::tools::testing::{Scripted, config, config_with};
+
+    #[test]
+    fn modifiers_are_found_wherever_they_stand_outside_quotes() {
+        let repos = |q: &str| -> Vec<Modifier> { modifiers(q).unwrap() };
+        let r = |n: &str| Modifier::Repo(n.into());
+        assert_eq!(repos("foo repo:a"), [r("a")]);
+        assert_eq!(repos("(repo:a OR x)"), [r("a")]);
+        assert_eq!(repos("x OR(REPO:a)"), [r("a")]);
+        assert_eq!(repos("x AND -repo:\"acme/b\" y"), [r("acme/b")]);
+        assert_eq!(repos("NOT project:KEY"), [Modifier::Project("KEY".into())]);
+        assert_eq!(repos("\"repo:a\" myrepo:b"), []);
+        assert_eq!(repos("repo:"), [r("")]);
+        assert!(modifiers("\"open repo:a").is_err());
+    }
 
     const HITS: &str = r#"{"size": 2, "page": 1, "pagelen": 10, "query_substituted": false, "values": [
       {"type": "code_search_result", "content_match_count": 1,
