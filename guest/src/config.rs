@@ -28,6 +28,15 @@ pub const VARIABLES: &[&str] = &[
     "BITBUCKET_CREDENTIALS_FROM_HOST",
 ];
 
+/// Whether a flag's value means "on" (`1`, `true`, `yes`, `on`, `host`; any case), as
+/// host-demo reads `BITBUCKET_CREDENTIALS_FROM_HOST`.
+pub fn truthy(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on" | "host"
+    )
+}
+
 /// The default API base URL.
 pub const DEFAULT_API_BASE_URL: &str = "https://api.bitbucket.org/2.0";
 /// The default OAuth 2.0 token URL.
@@ -167,9 +176,30 @@ impl BaseUrl {
     }
 }
 
+/// The error for a setting that is present but blank.
+pub fn blank_setting(name: &str) -> ToolError {
+    ToolError::config(format!(
+        "{name} is set but blank. Give it a value, or remove it altogether (a missing setting \
+         means its default; for a scope setting, no restriction). A blank value is refused so \
+         that a mis-templated setting cannot silently lift a restriction."
+    ))
+}
+
 impl Config {
     /// Reads the configuration through `var` (the process environment in the component).
+    ///
+    /// Every value is read one way (host-demo reads its own the same way): surrounding
+    /// whitespace is trimmed, and a variable that is set but blank (empty or only
+    /// whitespace) is a `config` error, never "not set", so that a mis-templated
+    /// `BITBUCKET_REPOSITORY=" "` cannot lift a restriction. A variable that is missing
+    /// means its default: for a scope setting, no restriction.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> ToolResult<Config> {
+        if let Some(name) = VARIABLES
+            .iter()
+            .find(|name| var(name).is_some_and(|v| v.trim().is_empty()))
+        {
+            return Err(blank_setting(name));
+        }
         let get = |name: &str| {
             var(name)
                 .map(|v| v.trim().to_owned())
@@ -195,10 +225,8 @@ impl Config {
         )?;
 
         let password = get("BITBUCKET_API_TOKEN").or_else(|| get("BITBUCKET_APP_PASSWORD"));
-        let from_host = matches!(
-            get("BITBUCKET_CREDENTIALS_FROM_HOST").as_deref(),
-            Some("1" | "true" | "yes")
-        );
+        let from_host =
+            get("BITBUCKET_CREDENTIALS_FROM_HOST").is_some_and(|v| crate::config::truthy(&v));
         let auth = match (get("BITBUCKET_TOKEN"), get("BITBUCKET_USERNAME"), password) {
             _ if from_host => Auth::FromHost,
             (Some(token), _, _) => Auth::Bearer(token),
@@ -409,6 +437,45 @@ mod tests {
         assert_eq!(root.path, "");
         assert!(BaseUrl::parse("https://user@host/", "X").is_err());
         assert!(BaseUrl::parse("https:///x", "X").is_err());
+    }
+
+    #[test]
+    fn a_blank_setting_is_a_config_error_naming_it() {
+        for name in VARIABLES {
+            for blank in ["", " ", "\t \n"] {
+                let mut pairs = vec![("BITBUCKET_WORKSPACE", "acme"), ("BITBUCKET_TOKEN", "t")];
+                pairs.retain(|(k, _)| k != name);
+                pairs.push((name, blank));
+                let e = config(&pairs).unwrap_err();
+                assert_eq!(e.kind, ErrorKind::Config, "{name}={blank:?}");
+                assert!(e.message.contains(name), "{}", e.message);
+            }
+        }
+        // Surrounding whitespace of a real value is trimmed.
+        let c = config(&[
+            ("BITBUCKET_WORKSPACE", " acme "),
+            ("BITBUCKET_TOKEN", "t"),
+            ("BITBUCKET_REPOSITORY", " acme/widgets\n"),
+        ])
+        .unwrap();
+        assert_eq!(c.scope.repository.unwrap().slug, "widgets");
+    }
+
+    #[test]
+    fn url_settings_are_not_echoed() {
+        for url in [
+            "https://user:hunter2@api.example/2.0",
+            "https://api.example/2.0?sig=hunter2",
+            "ftp://hunter2@x/",
+        ] {
+            let e = config(&[
+                ("BITBUCKET_WORKSPACE", "acme"),
+                ("BITBUCKET_TOKEN", "t"),
+                ("BITBUCKET_API_BASE_URL", url),
+            ])
+            .unwrap_err();
+            assert!(!e.message.contains("hunter2"), "{}", e.message);
+        }
     }
 
     #[test]

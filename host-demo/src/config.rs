@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::outbound::Origin;
+use crate::outbound::{Origin, redact_url};
 
 pub const DEFAULT_API_BASE_URL: &str = "https://api.bitbucket.org/2.0";
 pub const DEFAULT_TOKEN_URL: &str = "https://bitbucket.org/site/oauth2/access_token";
@@ -324,13 +324,37 @@ impl Settings {
         ];
         debug_assert_eq!(vars.len(), COMPONENT_VARS.len());
 
-        // The host environment overrides (an empty variable counts as unset). The password
-        // has two names: either one from the environment replaces the file's password.
-        let env_value = |k: &str| env(k).filter(|v| !v.is_empty());
-        let env_password = env_value("BITBUCKET_APP_PASSWORD").is_some()
-            || env_value("BITBUCKET_API_TOKEN").is_some();
+        // A file value that is blank is refused, as the component refuses a blank variable
+        // (`bitbucket_connector::config::Config::from_vars`): one rule on both sides.
         for (name, value) in vars.iter_mut() {
-            if let Some(v) = env_value(name) {
+            if let Some(v) = value {
+                if v.trim().is_empty() {
+                    return Err(ConfigError(format!(
+                        "`{}` in the configuration file is blank: give it a value, or remove the key (a missing setting means its default; for a scope setting, no restriction)",
+                        file_key(name)
+                    )));
+                }
+                *v = v.trim().to_string();
+            }
+        }
+
+        // The host environment overrides the file. A variable that is set but blank is
+        // refused, never read as "not set": `BITBUCKET_REPOSITORY=" "` must not lift the
+        // file's restriction. The password has two names: either one from the environment
+        // replaces the file's password.
+        let env_value = |k: &str| -> Result<Option<String>, ConfigError> {
+            match env(k) {
+                None => Ok(None),
+                Some(v) if v.trim().is_empty() => Err(ConfigError(format!(
+                    "{k} is set but blank: give it a value, or unset it (a missing variable means the config file's value or the default; for a scope setting, no restriction)"
+                ))),
+                Some(v) => Ok(Some(v.trim().to_string())),
+            }
+        };
+        let env_password = env_value("BITBUCKET_APP_PASSWORD")?.is_some()
+            || env_value("BITBUCKET_API_TOKEN")?.is_some();
+        for (name, value) in vars.iter_mut() {
+            if let Some(v) = env_value(name)? {
                 *value = Some(v);
             } else if env_password && (*name == "BITBUCKET_APP_PASSWORD") {
                 *value = None;
@@ -347,14 +371,16 @@ impl Settings {
             .unwrap_or_else(|| DEFAULT_API_BASE_URL.to_string());
         let (api_base, api_path) = Origin::parse(&api_url).map_err(|e| {
             ConfigError(format!(
-                "api_base_url / BITBUCKET_API_BASE_URL `{api_url}` is not usable: {e}"
+                "api_base_url / BITBUCKET_API_BASE_URL `{}` is not usable: {e}",
+                redact_url(&api_url)
             ))
         })?;
         let token_url_text = get(&vars, "BITBUCKET_OAUTH_TOKEN_URL")
             .unwrap_or_else(|| DEFAULT_TOKEN_URL.to_string());
         let (token_url, token_path) = Origin::parse(&token_url_text).map_err(|e| {
             ConfigError(format!(
-                "credentials.token_url / BITBUCKET_OAUTH_TOKEN_URL `{token_url_text}` is not usable: {e}"
+                "credentials.token_url / BITBUCKET_OAUTH_TOKEN_URL `{}` is not usable: {e}",
+                redact_url(&token_url_text)
             ))
         })?;
         let timeout_seconds = match get(&vars, "BITBUCKET_TIMEOUT_SECONDS") {
@@ -370,7 +396,7 @@ impl Settings {
         };
 
         // Host-side credential injection.
-        let inject_host = match env_value(CREDENTIALS_FROM_HOST) {
+        let inject_host = match env_value(CREDENTIALS_FROM_HOST)? {
             Some(v) => truthy(&v),
             None => match creds.inject.as_deref().map(str::trim) {
                 None | Some("component") | Some("") => false,
@@ -428,6 +454,26 @@ impl Settings {
             component,
             server,
         })
+    }
+}
+
+/// The config file key of an environment variable, for messages.
+fn file_key(var: &str) -> &'static str {
+    match var {
+        "BITBUCKET_WORKSPACE" => "workspace",
+        "BITBUCKET_API_BASE_URL" => "api_base_url",
+        "BITBUCKET_TOKEN" => "credentials.token",
+        "BITBUCKET_USERNAME" => "credentials.username",
+        "BITBUCKET_APP_PASSWORD" | "BITBUCKET_API_TOKEN" => "credentials.password",
+        "BITBUCKET_OAUTH_CLIENT_ID" => "credentials.client_id",
+        "BITBUCKET_OAUTH_CLIENT_SECRET" => "credentials.client_secret",
+        "BITBUCKET_OAUTH_REFRESH_TOKEN" => "credentials.refresh_token",
+        "BITBUCKET_OAUTH_TOKEN_URL" => "credentials.token_url",
+        "BITBUCKET_DEFAULT_BRANCH" => "default_branch",
+        "BITBUCKET_REPOSITORY" => "scope.repository",
+        "BITBUCKET_REPOSITORY_REGEX" => "scope.repository_regex",
+        "BITBUCKET_BRANCH_REGEX" => "scope.branch_regex",
+        _ => "?",
     }
 }
 
@@ -547,7 +593,6 @@ branch_regex = "^(main|develop)$"
             &[
                 ("BITBUCKET_WORKSPACE", "other"),
                 ("BITBUCKET_API_TOKEN", "env-api-token"),
-                ("BITBUCKET_DEFAULT_BRANCH", ""),
                 ("HOME", "/root"),
                 ("PATH", "/bin"),
                 ("BITBUCKET_UNKNOWN", "x"),
@@ -626,6 +671,39 @@ branch_regex = "^(main|develop)$"
         assert!(e.0.contains("host-side credentials"), "{e}");
         let e = build(Some("[credentials]\ninject = \"hots\"\n"), &[]).unwrap_err();
         assert!(e.0.contains("credentials.inject"), "{e}");
+    }
+
+    #[test]
+    fn blank_values_are_refused_never_unset() {
+        for name in COMPONENT_VARS.iter().chain([&CREDENTIALS_FROM_HOST]) {
+            for blank in ["", " ", "\t"] {
+                let e = build(Some(FILE), &[(name, blank)]).unwrap_err();
+                assert!(e.0.contains(name) && e.0.contains("blank"), "{e}");
+            }
+        }
+        let e = build(Some("[scope]\nrepository = \"  \"\n"), &[]).unwrap_err();
+        assert!(e.0.contains("scope.repository"), "{e}");
+        let e = build(Some("[credentials]\ntoken = \"\"\n"), &[]).unwrap_err();
+        assert!(e.0.contains("credentials.token"), "{e}");
+        // Real values are trimmed before the component sees them.
+        let s = build(None, &[("BITBUCKET_WORKSPACE", " acme\n")]).unwrap();
+        assert_eq!(env_of(&s)["BITBUCKET_WORKSPACE"], "acme");
+    }
+
+    #[test]
+    fn url_errors_show_no_userinfo_or_query() {
+        for var in ["BITBUCKET_API_BASE_URL", "BITBUCKET_OAUTH_TOKEN_URL"] {
+            for url in [
+                "https://user:hunter2@api.example/2.0",
+                "ftp://hunter2@x/",
+                "https://api.example:99999/2.0?sig=hunter2",
+                "htp:/hunter2@api.example?x=hunter2",
+            ] {
+                let e = build(None, &[(var, url)]).unwrap_err();
+                assert!(e.0.contains(var), "{e}");
+                assert!(!e.0.contains("hunter2"), "{e}");
+            }
+        }
     }
 
     #[test]

@@ -67,6 +67,17 @@ impl Origin {
         if host.is_empty() {
             return Err("it has no host".into());
         }
+        let port_text = authority
+            .as_str()
+            .rsplit_once(':')
+            .map(|(_, p)| p)
+            .filter(|p| !p.contains(']'));
+        if port_text.is_some_and(|p| p.parse::<u16>().is_err()) {
+            return Err("its port is not a number from 0 to 65535".into());
+        }
+        if uri.query().is_some() {
+            return Err("it must not have a query".into());
+        }
         let port = authority.port_u16().unwrap_or(port_default);
         let path = uri.path().trim_end_matches('/').to_string();
         Ok((Origin { scheme, host, port }, path))
@@ -92,6 +103,35 @@ impl Origin {
             port: authority.port_u16().or(default_port(scheme))?,
         })
     }
+}
+
+/// A URL fit to print: user information and the query (and fragment) replaced by `…`, since
+/// either can carry a secret (`https://user:password@host/`, `?access_token=`).
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => (&url[..i + 3], &url[i + 3..]),
+        None => ("", url),
+    };
+    let (before_query, had_query) = match rest.find(['?', '#']) {
+        Some(i) => (&rest[..i], true),
+        None => (rest, false),
+    };
+    let authority_end = before_query.find('/').unwrap_or(before_query.len());
+    let (authority, path) = before_query.split_at(authority_end);
+    // Without a scheme the text's shape is unknown: any `@` may end user information.
+    let (authority, path) = if scheme.is_empty() {
+        (before_query, "")
+    } else {
+        (authority, path)
+    };
+    let authority = match authority.rfind('@') {
+        Some(i) => format!("…@{}", &authority[i + 1..]),
+        None => authority.to_string(),
+    };
+    format!(
+        "{scheme}{authority}{path}{}",
+        if had_query { "?…" } else { "" }
+    )
 }
 
 /// Why a request may go out: the rule that allowed it.
@@ -472,6 +512,20 @@ mod tests {
     }
 
     #[test]
+    fn printed_urls_carry_no_userinfo_or_query() {
+        assert_eq!(
+            redact_url("https://u:p@api.example:8443/2.0?token=t#f"),
+            "https://…@api.example:8443/2.0?…"
+        );
+        assert_eq!(
+            redact_url("https://api.bitbucket.org/2.0"),
+            "https://api.bitbucket.org/2.0"
+        );
+        assert_eq!(redact_url("u:p@host/x"), "…@host/x");
+        assert_eq!(redact_url("ftp://a@b@c/p@q"), "ftp://…@c/p@q");
+    }
+
+    #[test]
     fn origin_parsing() {
         let (o, path) = Origin::parse("https://api.bitbucket.org/2.0/").unwrap();
         assert_eq!(o.to_string(), "https://api.bitbucket.org:443");
@@ -479,5 +533,7 @@ mod tests {
         assert!(Origin::parse("api.bitbucket.org/2.0").is_err());
         assert!(Origin::parse("ftp://x/").is_err());
         assert!(Origin::parse("https://u:p@x/").is_err());
+        assert!(Origin::parse("https://x:99999/").is_err());
+        assert!(Origin::parse("https://x/2.0?a=b").is_err());
     }
 }

@@ -127,7 +127,9 @@ mod component {
 
     impl SpinBackend {
         fn run(&self, name: &str, args: &Value) -> CallOutcome {
-            let var = |name: &str| variable(&super::spin_variable(name)?);
+            // A Spin variable cannot be unset: spin.toml declares each with the default "",
+            // which means "not set". Anything else blank (" ") is refused by the connector.
+            let var = |name: &str| variable(&super::spin_variable(name)?).filter(|v| !v.is_empty());
             let config = match Config::from_vars(var) {
                 Ok(config) => config,
                 Err(error) => return super::outcome(Err(json::error_json(&error))),

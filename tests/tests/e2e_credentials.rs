@@ -578,9 +578,15 @@ fn no_credentials_is_a_config_error_and_sends_nothing() {
         assert_eq!(kind, "config", "{tool}: {message}");
         assert!(message.contains("BITBUCKET_TOKEN"), "{tool}: {message}");
     }
+    // A token variable that is set but empty is a configuration error of the host (exit 2),
+    // not "no token".
     let empty = bare_host(&fake, &transcript).env("BITBUCKET_TOKEN", "");
-    let (kind, _) = empty.call_err("list_repositories", json!({}));
-    assert_eq!(kind, "config");
+    let out = empty.call_raw("list_repositories", &json!({}));
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("BITBUCKET_TOKEN is set but blank"),
+        "{out:?}"
+    );
     for (env, names) in [
         (
             vec![("BITBUCKET_USERNAME", DEFAULT_USERNAME)],
