@@ -365,13 +365,15 @@ fn spawn_reader(
         let mut reader = BufReader::new(stderr);
         let mut line = String::new();
         while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            // Keep the line before announcing the address, so that `stderr()` holds it as
+            // soon as `start` returns.
+            collected.lock().unwrap().push_str(&line);
             if let Some(rest) = line.split("at http://").nth(1)
                 && let Some(addr) = rest.split("/mcp").next()
                 && let Ok(addr) = addr.parse()
             {
                 let _ = tx.send(addr);
             }
-            collected.lock().unwrap().push_str(&line);
             line.clear();
         }
     });
