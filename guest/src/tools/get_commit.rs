@@ -276,7 +276,14 @@ mod tests {
                 404,
                 r#"{"type": "error", "error": {"message": "Commit not found"}}"#,
             );
-        let missing = run(&Ctx::new(&c, &t), Some("widgets".into()), "abcd".into()).unwrap_err();
+        let missing = run(
+            &Ctx::new(&c, &t),
+            Some("widgets".into()),
+            "abcd".into(),
+            None,
+            None,
+        )
+        .unwrap_err();
         assert_eq!((missing.kind, missing.message), (e.kind, e.message));
     }
 
