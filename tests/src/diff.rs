@@ -3,7 +3,7 @@
 //! `context` lines around it), the 2020 form for binary files, `/dev/null` for added and
 //! removed files, and `\ No newline at end of file` where a side lacks its final newline.
 
-use crate::model::{DiffEntry, DiffStatus, Tree, is_binary};
+use crate::model::{DiffEntry, DiffStatus, Tree, changed_region, is_binary};
 
 /// The abbreviated blob id of a file's content (7 hex digits, as Bitbucket's `index` lines).
 fn blob_id(content: Option<&[u8]>) -> String {
@@ -94,17 +94,7 @@ fn range(first: usize, count: usize) -> String {
 }
 
 fn hunk(out: &mut Vec<u8>, old: &[u8], new: &[u8], context: usize) {
-    let a: Vec<&[u8]> = old.split_inclusive(|&b| b == b'\n').collect();
-    let b: Vec<&[u8]> = new.split_inclusive(|&b| b == b'\n').collect();
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let max_suffix = a.len().min(b.len()) - prefix;
-    let suffix = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take(max_suffix)
-        .take_while(|(x, y)| x == y)
-        .count();
+    let (a, b, prefix, suffix) = changed_region(old, new);
     let lead = context.min(prefix);
     let trail = context.min(suffix);
     let start = prefix - lead;

@@ -802,6 +802,20 @@ pub fn line_delta(old: &[u8], new: &[u8]) -> (u32, u32) {
     if is_binary(old) || is_binary(new) {
         return (0, 0);
     }
+    let (a, b, prefix, suffix) = changed_region(old, new);
+    (
+        (b.len() - prefix - suffix) as u32,
+        (a.len() - prefix - suffix) as u32,
+    )
+}
+
+/// Both versions split into lines (each with its `\n`), and how many lines at the start
+/// (`prefix`) and at the end (`suffix`) they share: the one changed region between them that
+/// the diffstat counts and the fake's diffs print.
+pub(crate) fn changed_region<'a>(
+    old: &'a [u8],
+    new: &'a [u8],
+) -> (Vec<&'a [u8]>, Vec<&'a [u8]>, usize, usize) {
     let a: Vec<&[u8]> = old.split_inclusive(|&b| b == b'\n').collect();
     let b: Vec<&[u8]> = new.split_inclusive(|&b| b == b'\n').collect();
     let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
@@ -813,10 +827,7 @@ pub fn line_delta(old: &[u8], new: &[u8]) -> (u32, u32) {
         .take(max_suffix)
         .take_while(|(x, y)| x == y)
         .count();
-    (
-        (b.len() - prefix - suffix) as u32,
-        (a.len() - prefix - suffix) as u32,
-    )
+    (a, b, prefix, suffix)
 }
 
 /// The diffstat from `old` to `new`, with explicit `renames` (from, to); sorted by path.
