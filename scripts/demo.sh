@@ -28,5 +28,6 @@ run list_pipelines '{"repo": "widgets", "limit": 3}'
 run list_branches '{"repo": "widgets", "limit": 5}'
 run get_commit "{\"repo\": \"widgets\", \"commit\": \"${first:0:12}\", \"diff\": true}"
 run get_pull_request '{"repo": "widgets", "id": 79, "diff": true}'
+run get_pipeline '{"repo": "widgets", "pipeline": "5", "log_lines": 12}'
 printf '\n\033[1mAnd a typed error: a repository that does not exist\033[0m\n'
 "$HOST" call read_file '{"repo": "no-such-repo", "path": "README.md"}' || echo "(exit code $?)"

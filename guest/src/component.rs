@@ -2,8 +2,8 @@
 //! through wasi:http, and runs one tool. No state survives between calls.
 
 use crate::bindings::{
-    BranchPage, CommitDetail, CommitPage, DirectoryListing, FileContent, Guest, PipelinePage,
-    PullRequestDetail, PullRequestPage, RepositoryPage, SearchResults, ToolError,
+    BranchPage, CommitDetail, CommitPage, DirectoryListing, FileContent, Guest, PipelineDetail,
+    PipelinePage, PullRequestDetail, PullRequestPage, RepositoryPage, SearchResults, ToolError,
 };
 use crate::config::Config;
 use crate::tools::{self, Ctx};
@@ -115,5 +115,13 @@ impl Guest for Component {
         comments: Option<bool>,
     ) -> Result<PullRequestDetail, ToolError> {
         call(|ctx| tools::get_pull_request::run(ctx, repo, id, diff, comments))
+    }
+
+    fn get_pipeline(
+        repo: Option<String>,
+        pipeline: String,
+        log_lines: Option<u32>,
+    ) -> Result<PipelineDetail, ToolError> {
+        call(|ctx| tools::get_pipeline::run(ctx, repo, pipeline, log_lines))
     }
 }

@@ -53,6 +53,8 @@ pub enum Endpoint {
     Workspace(String),
     /// A unified diff (of a commit or a pull request); the string names it.
     Diff(String),
+    /// One pipeline run, its steps or a step's log; `what` names it.
+    Pipeline { repo: String, what: String },
 }
 
 /// The error for a non-success HTTP status from Bitbucket.
@@ -104,7 +106,16 @@ pub fn from_status(status: u16, body: &[u8], endpoint: &Endpoint) -> ToolError {
                      workspace: a workspace admin can turn it on at https://bitbucket.org/search."
                 ),
             ),
-            Endpoint::Pipelines { repo } => ToolError::new(
+            // A run that does not exist is not a disabled Pipelines (REFERENCE-REVIEW §6a:
+            // the service says which in `detail`).
+            Endpoint::Pipeline { repo, what } if !said.contains("enabled") => ToolError::new(
+                ErrorKind::NotFound,
+                format!(
+                    "Not found: {what} of {repo} (404{said}). Use list_pipelines to find the \
+                     build numbers of {repo}."
+                ),
+            ),
+            Endpoint::Pipeline { repo, .. } | Endpoint::Pipelines { repo } => ToolError::new(
                 ErrorKind::PipelinesUnavailable,
                 format!(
                     "Pipelines are not available for {repo} (404{said}): Bitbucket Pipelines is \
@@ -154,6 +165,7 @@ impl Endpoint {
             Endpoint::Pipelines { repo } => format!("pipelines of {repo}"),
             Endpoint::Workspace(ws) => format!("workspace {ws}"),
             Endpoint::Diff(what) => what.clone(),
+            Endpoint::Pipeline { repo, what } => format!("{what} of {repo}"),
         }
     }
 }

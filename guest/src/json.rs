@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn lists_every_wit_function() {
-        assert_eq!(TOOLS.len(), 10);
+        assert_eq!(TOOLS.len(), 11);
         assert_eq!(TOOLS[8], "list_branches");
         assert_eq!(TOOLS[0], "list_repositories");
         assert!(TOOLS.contains(&"list_pull_requests"));

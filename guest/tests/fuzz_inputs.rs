@@ -72,6 +72,7 @@ fn run_all_errors(ctx: &Ctx, text: &str, number: u32) -> Vec<Option<ToolError>> 
         tools::list_pipelines::run(ctx, s(), s(), s(), n, s()).err(),
         tools::list_branches::run(ctx, s(), s(), n, s()).err(),
         tools::get_pull_request::run(ctx, s(), u64::from(number), Some(true), Some(true)).err(),
+        tools::get_pipeline::run(ctx, s(), text.into(), n).err(),
     ]
 }
 

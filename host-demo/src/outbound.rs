@@ -1,10 +1,16 @@
 //! Outbound HTTP policy: the component may only read the configured API (GET or HEAD below
 //! its base path) and POST to the exact OAuth token URL; everything else is refused before a
 //! connection is opened. Optionally the host adds the credentials to the API GETs itself.
+//!
+//! One narrow allowance on top: a completed pipeline step's log answers 307 to a
+//! self-authorising URL on a storage host (REFERENCE-REVIEW §6c). When the API origin itself
+//! names a URL in the `Location` of a 3xx answer to a step-log GET, the component may fetch
+//! exactly that URL once, with GET and without an `Authorization` header (the host adds none
+//! there). Any other foreign URL stays refused.
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use http::Method;
 use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
@@ -141,6 +147,8 @@ pub enum Rule {
     ApiRead,
     /// The OAuth refresh: POST to exactly the token URL.
     TokenExchange,
+    /// A credential-free GET of a URL the API named in a 3xx for a step log, once.
+    NamedByApi,
 }
 
 /// What the policy does with one request.
@@ -277,12 +285,60 @@ impl PolicyConfig {
 /// The per-store hooks object handed to wasmtime-wasi-http.
 pub struct OutboundPolicy {
     config: Arc<PolicyConfig>,
+    /// URLs the API named in a 3xx `Location` for a step-log request during this call, each
+    /// allowed once (credential-free GET).
+    named_by_api: Arc<Mutex<Vec<Uri>>>,
 }
 
 impl OutboundPolicy {
     pub fn new(config: Arc<PolicyConfig>) -> OutboundPolicy {
-        OutboundPolicy { config }
+        OutboundPolicy {
+            config,
+            named_by_api: Arc::new(Mutex::new(Vec::new())),
+        }
     }
+
+    /// Takes the one-time allowance for `uri`, if the API named it and the request is a GET
+    /// without credentials.
+    fn take_named(&self, method: &Method, uri: &Uri, has_authorization: bool) -> bool {
+        if *method != Method::GET || has_authorization {
+            return false;
+        }
+        let mut named = self.named_by_api.lock().expect("allowance lock");
+        match named.iter().position(|n| same_url(n, uri)) {
+            Some(at) => {
+                named.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Whether `path` is a pipeline step's log below the API base path:
+/// `…/repositories/{ws}/{repo}/pipelines/{id}/steps/{step}/log`.
+pub fn is_step_log(path: &str, api_path: &str) -> bool {
+    let Some(rest) = path.strip_prefix(api_path) else {
+        return false;
+    };
+    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    matches!(
+        segments.as_slice(),
+        ["repositories", _, _, "pipelines", _, "steps", _, "log"]
+    )
+}
+
+/// The absolute http(s) URL a `Location` names, when it is one (a relative `Location`
+/// stays on the API origin, where the ordinary rules apply).
+fn absolute_location(value: &HeaderValue) -> Option<Uri> {
+    let uri: Uri = value.to_str().ok()?.trim().parse().ok()?;
+    Origin::of_request(&uri)?;
+    Some(uri)
+}
+
+fn same_url(a: &Uri, b: &Uri) -> bool {
+    Origin::of_request(a) == Origin::of_request(b)
+        && a.path_and_query().map(|p| p.as_str()) == b.path_and_query().map(|p| p.as_str())
 }
 
 fn forbidden(name: &HeaderName, inject: bool) -> bool {
@@ -318,7 +374,24 @@ impl WasiHttpHooks for OutboundPolicy {
         fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> ResponseFuture {
         drop(fut);
-        match self.config.decide(request.method(), request.uri()) {
+        let decision = match self.config.decide(request.method(), request.uri()) {
+            Decision::Refuse(_)
+                if self.take_named(
+                    request.method(),
+                    request.uri(),
+                    request.headers().contains_key(AUTHORIZATION),
+                ) =>
+            {
+                Decision::Allow {
+                    rule: Rule::NamedByApi,
+                    credentials: false,
+                }
+            }
+            other => other,
+        };
+        let step_log = is_step_log(request.uri().path(), &self.config.api_path);
+        let named_by_api = self.named_by_api.clone();
+        match decision {
             Decision::Refuse(reason) => {
                 // The origin only: the path and query come from the component and could
                 // carry anything.
@@ -334,9 +407,25 @@ impl WasiHttpHooks for OutboundPolicy {
                 if credentials && let Some(auth) = &self.config.authorization {
                     request.headers_mut().insert(AUTHORIZATION, auth.clone());
                 }
+                let from_api = matches!(
+                    decision,
+                    Decision::Allow {
+                        rule: Rule::ApiRead,
+                        ..
+                    }
+                );
                 Box::new(async move {
                     let (res, io) =
                         wasmtime_wasi_http::default_send_request(request, options).await?;
+                    if from_api && step_log && res.status().is_redirection() {
+                        let named = res
+                            .headers()
+                            .get(http::header::LOCATION)
+                            .and_then(absolute_location);
+                        if let Some(uri) = named {
+                            named_by_api.lock().expect("allowance lock").push(uri);
+                        }
+                    }
                     Ok((
                         res.map(BodyExt::boxed_unsync),
                         Box::new(io) as Box<dyn Future<Output = Result<(), HttpError>> + Send>,
@@ -375,6 +464,43 @@ mod tests {
 
     const READ: Option<(Rule, bool)> = Some((Rule::ApiRead, false));
     const TOKEN: Option<(Rule, bool)> = Some((Rule::TokenExchange, false));
+
+    #[test]
+    fn step_logs_are_recognised_by_their_path_only() {
+        assert!(is_step_log(
+            "/2.0/repositories/acme/widgets/pipelines/5/steps/%7Bs%7D/log",
+            "/2.0"
+        ));
+        for other in [
+            "/2.0/repositories/acme/widgets/pipelines/5/steps/%7Bs%7D",
+            "/2.0/repositories/acme/widgets/pullrequests/5/diff",
+            "/3.0/repositories/acme/widgets/pipelines/5/steps/s/log",
+            "/2.0/repositories/acme/widgets/pipelines/5/steps/s/log/x",
+        ] {
+            assert!(!is_step_log(other, "/2.0"), "{other}");
+        }
+    }
+
+    #[test]
+    fn a_url_named_by_the_api_is_allowed_once_without_credentials() {
+        let policy = OutboundPolicy::new(Arc::new(PolicyConfig::new(&settings("", &[]))));
+        let signed: Uri = "https://logs.example/bucket/step.log?X-Amz-Signature=abc"
+            .parse()
+            .unwrap();
+        policy.named_by_api.lock().unwrap().push(signed.clone());
+        let other: Uri = "https://logs.example/bucket/other.log".parse().unwrap();
+        assert!(!policy.take_named(&Method::GET, &other, false));
+        assert!(!policy.take_named(&Method::POST, &signed, false));
+        assert!(
+            !policy.take_named(&Method::GET, &signed, true),
+            "never with credentials"
+        );
+        assert!(policy.take_named(&Method::GET, &signed, false));
+        assert!(
+            !policy.take_named(&Method::GET, &signed, false),
+            "only once"
+        );
+    }
 
     #[test]
     fn default_allowlist() {

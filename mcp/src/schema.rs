@@ -453,7 +453,7 @@ mod tests {
         let c = catalog();
         let names: Vec<&str> = c.tools.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(
-            &names[..10],
+            &names[..11],
             [
                 "list_repositories",
                 "browse_repository",
@@ -465,6 +465,7 @@ mod tests {
                 "list_pipelines",
                 "list_branches",
                 "get_pull_request",
+                "get_pipeline",
             ]
         );
         assert_eq!(c.interface_name, "bitbucket:connector/tools@0.1.0");

@@ -84,6 +84,7 @@ fn eight_calls(fake: &FakeBitbucket) -> Vec<(&'static str, Value)> {
             "get_pull_request",
             json!({"repo": WIDGETS, "id": 79, "diff": true}),
         ),
+        ("get_pipeline", json!({"repo": WIDGETS, "pipeline": "5"})),
     ];
     assert_eq!(
         calls.iter().map(|(t, _)| *t).collect::<Vec<_>>(),

@@ -127,6 +127,7 @@ fn calls_naming_repo(repo: &str, commit: &str) -> Vec<(&'static str, Value)> {
         ("list_pipelines", json!({"repo": repo})),
         ("list_branches", json!({"repo": repo})),
         ("get_pull_request", json!({"repo": repo, "id": 1})),
+        ("get_pipeline", json!({"repo": repo, "pipeline": "1"})),
     ];
     let names: BTreeSet<&str> = calls.iter().map(|(t, _)| *t).collect();
     let expected: BTreeSet<&str> = TOOLS

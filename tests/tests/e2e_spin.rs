@@ -504,3 +504,27 @@ fn spin_component_imports_only_wasi_0_2_and_spin_variables() {
         "{exports:?}"
     );
 }
+
+/// A Spin app whose `allowed_outbound_hosts` lacks the log storage host still answers
+/// get_pipeline: the failed step comes back without its log and with a note saying what to
+/// allow, naming only the storage origin (never the signed URL).
+#[test]
+fn spin_without_the_storage_host_returns_failed_steps_with_a_note() {
+    let fake = FakeBitbucket::start();
+    let spin = host(&fake);
+    let a = spin.call("get_pipeline", &json!({"repo": WIDGETS, "pipeline": "5"}));
+    assert_eq!(a.status, 200, "{}", a.text());
+    let out = a.json();
+    let failed = out["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["result"] == "FAILED")
+        .expect("run 5 has a failed step");
+    assert_eq!(failed["log_tail"], Value::Null);
+    let note = failed["log_note"].as_str().unwrap();
+    assert!(note.contains("allowed_outbound_hosts"), "{note}");
+    assert!(note.contains(fake.storage_origin()), "{note}");
+    assert!(!note.contains("Signature"), "{note}");
+    assert!(!spin.denied().is_empty(), "the storage host was refused");
+}

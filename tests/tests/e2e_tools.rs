@@ -87,6 +87,7 @@ fn tools_lists_the_contract_tools() {
         ),
         ("list_branches", &["repo", "query", "limit", "page"][..]),
         ("get_pull_request", &["repo", "id", "diff", "comments"][..]),
+        ("get_pipeline", &["repo", "pipeline", "log_lines"][..]),
     ]);
     for t in tools {
         let name = t["name"].as_str().unwrap();

@@ -92,7 +92,7 @@ pub fn run(
 /// Under a branch pattern, a run is visible when it ran on an allowed branch, or for a pull
 /// request whose source and destination branches are both allowed. Runs on tags (even one
 /// named like an allowed branch) and on bare commits are not.
-fn on_allowed_branches(p: &ApiPipeline, scope: &crate::scope::Scope) -> bool {
+pub fn on_allowed_branches(p: &ApiPipeline, scope: &crate::scope::Scope) -> bool {
     if scope.branch_regex.is_none() {
         return true;
     }
@@ -144,7 +144,8 @@ fn state_of(p: &ApiPipeline) -> String {
     }
 }
 
-fn convert(p: ApiPipeline) -> Pipeline {
+/// The listed form of a run (get_pipeline shares it).
+pub fn convert(p: ApiPipeline) -> Pipeline {
     Pipeline {
         branch: convert_ref(&p),
         state: state_of(&p),

@@ -4,6 +4,7 @@
 pub mod browse_repository;
 pub mod diff;
 pub mod get_commit;
+pub mod get_pipeline;
 pub mod get_pull_request;
 pub mod list_branches;
 pub mod list_commits;

@@ -138,6 +138,14 @@ impl Guest for Misbehaving {
     ) -> Result<PullRequestDetail, ToolError> {
         unused()
     }
+
+    fn get_pipeline(
+        _: Option<String>,
+        _: String,
+        _: Option<u32>,
+    ) -> Result<PipelineDetail, ToolError> {
+        unused()
+    }
 }
 
 /// `METHOD http://{authority}{path_and_query}`; what came back, as text.

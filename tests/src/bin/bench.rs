@@ -162,6 +162,12 @@ fn cases(fake: &FakeBitbucket) -> Vec<Case> {
             min_round_trips: 2,
             why: "as above, with the diff's 302 followed in the same second round trip",
         },
+        Case {
+            tool: "get_pipeline",
+            args: json!({"repo": WIDGETS, "pipeline": "10", "log_lines": 100}),
+            min_round_trips: 3,
+            why: "the run and its steps together; the failed step's log (its end, by Range) needs the step's UUID; its 307 to the storage host is a third hop",
+        },
     ]
 }
 

@@ -422,7 +422,7 @@ pub fn assert_only_workspace_acme(fake: &FakeBitbucket, what: &str) {
 }
 
 /// The tools' JSON names, in contract (and WIT) order.
-pub const TOOLS: [&str; 10] = [
+pub const TOOLS: [&str; 11] = [
     "list_repositories",
     "browse_repository",
     "read_file",
@@ -433,6 +433,7 @@ pub const TOOLS: [&str; 10] = [
     "list_pipelines",
     "list_branches",
     "get_pull_request",
+    "get_pipeline",
 ];
 
 /// The sample workspace's repositories in list_repositories' order: most recently updated first.
