@@ -8,7 +8,10 @@ use std::path::Path;
 use wit_parser::{Resolve, Type, TypeDefKind};
 
 fn main() {
-    let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit/connector.wit");
+    // The manifest directory at run time, not `env!` at compile time: a build script
+    // compiled in another checkout (a copied target/) must still read this checkout's WIT.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let wit = Path::new(&manifest).join("../wit/connector.wit");
     println!("cargo::rerun-if-changed={}", wit.display());
     let mut resolve = Resolve::default();
     resolve.push_file(&wit).expect("wit/connector.wit parses");

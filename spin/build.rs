@@ -5,7 +5,9 @@
 use std::path::Path;
 
 fn main() {
-    let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit/connector.wit");
+    // At run time, not `env!`: a build script compiled in another checkout must read this one.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let wit = Path::new(&manifest).join("../wit/connector.wit");
     println!("cargo::rerun-if-changed={}", wit.display());
     let catalog = mcp_protocol::schema::Catalog::embedded().expect("wit/connector.wit parses");
     let specs: Vec<serde_json::Value> = catalog.specs().iter().map(|t| t.to_json()).collect();
