@@ -3,16 +3,15 @@ CARGO ?= cargo
 WASM_TARGET := wasm32-wasip2
 COMPONENT := target/$(WASM_TARGET)/component/bitbucket_connector.wasm
 HOST := target/release/host-demo
-DOCS_COMPONENT := target/$(WASM_TARGET)/component/bitbucket_connector.docs.wasm
 # The Spin HTTP component has its own target directory: it links the connector as a library
 # (without the `component` feature), and cargo would otherwise put that build's
 # `bitbucket_connector.wasm` (exporting nothing) in place of the real component.
 SPIN_TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)/spin
 SPIN_COMPONENT := $(SPIN_TARGET_DIR)/$(WASM_TARGET)/component/bitbucket_spin.wasm
 
-.PHONY: docs-component build component spin host test lint demo clean bench jco-check jco-install conformance
+.PHONY: build component spin host test lint demo clean bench jco-check jco-install conformance
 
-build: component spin host docs-component
+build: component spin host
 
 # The component is built with the size-optimised `component` profile (see Cargo.toml).
 component:
@@ -27,12 +26,7 @@ spin:
 	@ls -l $(SPIN_COMPONENT) | awk '{print "spin component: " $$NF " (" $$5 " bytes)"}'
 
 host:
-	$(CARGO) build --release -p host-demo -p fake-bitbucket -p wit-docs
-
-# A copy of the component with the WIT doc comments in a `package-docs` section, for hosts
-# that describe tools from the component alone (Wassette). See tools/wit-docs.
-docs-component: component host
-	target/release/wit-docs wit/connector.wit $(COMPONENT) $(DOCS_COMPONENT)
+	$(CARGO) build --release -p host-demo -p fake-bitbucket
 
 # Unit tests (guest logic natively, host, fake server) and end-to-end tests of the real
 # component in the real host against the fake Bitbucket. One profile (release) throughout.

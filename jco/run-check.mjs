@@ -34,9 +34,25 @@ if (file.repo !== 'acme/widgets' || file.lines.length !== 3 || file.lines[0].num
 const missing = expectError(() => tools.readFile('no-such-repo', 'README.md'));
 if (missing.kind !== 'not-found') fail('readFile of a missing repository', JSON.stringify(missing));
 
+// WIT u64 values (here the file size) arrive as BigInt, which JSON.stringify refuses; a
+// replacer that turns them into numbers makes the result printable.
+if (typeof file.size !== 'bigint') fail('readFile size', `a ${typeof file.size}, not a bigint`);
+let bigintRefused = '';
+try {
+  JSON.stringify(file);
+} catch (e) {
+  bigintRefused = `${e.name}: ${e.message}`;
+}
+if (!bigintRefused) fail('JSON.stringify of a result with a u64', 'did not throw');
+const bigintAsNumber = (_, v) => (typeof v === 'bigint' ? Number(v) : v);
+const printable = JSON.parse(JSON.stringify(file, bigintAsNumber));
+if (printable.size !== Number(file.size)) fail('the replacer', JSON.stringify(printable));
+
 console.log(JSON.stringify({
   ms: Date.now() - started,
   slugs: page.repositories.map((r) => r.slug),
   readme_first_line: file.lines[0].text,
   error_kind: missing.kind,
+  readme_size: printable.size,
+  json_stringify_without_replacer: bigintRefused,
 }));

@@ -25,6 +25,18 @@ fi
 rm -rf jco/out
 (cd jco && ./node_modules/.bin/jco transpile "../$COMPONENT" -o out --name bitbucket_connector -q)
 
+# The transpiled module is an ES module: from a package that is not `"type": "module"` Node
+# refuses it. Show that (the check's own package, jco/package.json, is an ES module package).
+esm_dir=$(mktemp -d)
+cp -r jco/out "$esm_dir/out"
+echo '{"type": "commonjs"}' >"$esm_dir/package.json"
+esm_error=$(cd "$esm_dir" && node -e "import('./out/bitbucket_connector.js').then(() => console.log('loaded'), (e) => console.log(e.message.split('\n')[0]))" 2>/dev/null)
+rm -rf "$esm_dir"
+case "$esm_error" in
+  *"outside a module"*) echo "jco-check: from a CommonJS package Node refuses the module (\"$esm_error\"); jco/package.json has \"type\": \"module\"" ;;
+  *) echo "jco-check: expected Node to refuse the ES module from a CommonJS package, got: $esm_error" >&2; exit 1 ;;
+esac
+
 . scripts/start-fake.sh
 node_out=$(cd jco && node run-check.mjs)
 echo "jco: $node_out"
