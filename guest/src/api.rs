@@ -41,26 +41,31 @@ pub struct Named {
     pub name: String,
 }
 
-/// A user object; only the display name is used.
+/// An account: a `user`, a `team` or an `app_user` (REFERENCE §1); only its name is used.
 #[derive(Debug, Default, Deserialize)]
 pub struct User {
-    /// The display name.
+    /// The display name (may be missing or empty, e.g. under privacy settings).
     #[serde(default)]
     pub display_name: Option<String>,
-    /// The nickname, a fallback.
+    /// The nickname, the first fallback.
     #[serde(default)]
     pub nickname: Option<String>,
     /// The account's UUID in braces (to match reviewers with participants).
     #[serde(default)]
     pub uuid: Option<String>,
+    /// The username of a team account, the last fallback.
+    #[serde(default)]
+    pub username: Option<String>,
 }
 
 impl User {
-    /// The best name to show.
+    /// The best name to show: the display name, else the nickname, else the username.
     pub fn name(&self) -> String {
-        self.display_name
-            .clone()
-            .or_else(|| self.nickname.clone())
+        [&self.display_name, &self.nickname, &self.username]
+            .into_iter()
+            .flatten()
+            .find(|n| !n.trim().is_empty())
+            .cloned()
             .unwrap_or_default()
     }
 }
@@ -217,11 +222,11 @@ pub struct Diffstat {
     /// `added`, `removed`, `modified`, `renamed`.
     #[serde(default)]
     pub status: String,
-    /// Lines added.
-    #[serde(default)]
+    /// Lines added; `null` (seen for binary and some large files) counts as 0.
+    #[serde(default, deserialize_with = "null_as_zero")]
     pub lines_added: u32,
-    /// Lines removed.
-    #[serde(default)]
+    /// Lines removed; `null` counts as 0.
+    #[serde(default, deserialize_with = "null_as_zero")]
     pub lines_removed: u32,
     /// The old file, `null` when added.
     #[serde(default)]
@@ -229,6 +234,10 @@ pub struct Diffstat {
     /// The new file, `null` when removed.
     #[serde(default)]
     pub new: Option<DiffPath>,
+}
+
+fn null_as_zero<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    Ok(Option::<u32>::deserialize(d)?.unwrap_or(0))
 }
 
 /// A branch end of a pull request.
@@ -459,12 +468,64 @@ pub struct PipelineTarget {
     /// The commit.
     #[serde(default)]
     pub commit: Option<CommitRef>,
-    /// For pull-request targets: the source branch.
+    /// For pull-request targets: the source branch. Not in the spec: a string in the one
+    /// captured answer, so a `{"name"}` or `{"branch": {"name"}}` object is read too.
     #[serde(default)]
-    pub source: Option<String>,
-    /// For pull-request targets: the destination branch.
+    pub source: Option<serde_json::Value>,
+    /// For pull-request targets: the destination branch (read like `source`).
     #[serde(default)]
-    pub destination: Option<String>,
+    pub destination: Option<serde_json::Value>,
+}
+
+impl PipelineTarget {
+    /// The source branch of a pull-request target.
+    pub fn source_branch(&self) -> Option<String> {
+        self.source.as_ref().and_then(branch_name_of)
+    }
+
+    /// The destination branch of a pull-request target.
+    pub fn destination_branch(&self) -> Option<String> {
+        self.destination.as_ref().and_then(branch_name_of)
+    }
+}
+
+/// `"main"`, `{"name": "main"}` or `{"branch": {"name": "main"}}` → `main`.
+fn branch_name_of(value: &serde_json::Value) -> Option<String> {
+    let name = match value {
+        serde_json::Value::String(s) => Some(s.as_str()),
+        serde_json::Value::Object(o) => o
+            .get("name")
+            .or_else(|| o.get("branch").and_then(|b| b.get("name")))
+            .and_then(|n| n.as_str()),
+        _ => None,
+    };
+    name.filter(|n| !n.is_empty()).map(str::to_owned)
+}
+
+/// What started a pipeline: `{"name": "PUSH", "type": "pipeline_trigger_push"}`.
+#[derive(Debug, Default, Deserialize)]
+pub struct Trigger {
+    /// `PUSH`, `MANUAL`, `SCHEDULE`...
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `pipeline_trigger_push`...
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+}
+
+impl Trigger {
+    /// The name, else the name in the type (`pipeline_trigger_pull_request` → `PULL_REQUEST`).
+    pub fn label(&self) -> String {
+        match self.name.as_deref().filter(|n| !n.is_empty()) {
+            Some(name) => name.to_owned(),
+            None => self
+                .kind
+                .as_deref()
+                .map(|t| t.strip_prefix("pipeline_trigger_").unwrap_or(t))
+                .unwrap_or_default()
+                .to_ascii_uppercase(),
+        }
+    }
 }
 
 /// A pipeline run (REFERENCE §15).
@@ -484,7 +545,7 @@ pub struct Pipeline {
     pub target: PipelineTarget,
     /// The trigger.
     #[serde(default)]
-    pub trigger: Option<Named>,
+    pub trigger: Option<Trigger>,
     /// Who started it.
     #[serde(default)]
     pub creator: Option<User>,
@@ -494,9 +555,12 @@ pub struct Pipeline {
     /// Completed.
     #[serde(default)]
     pub completed_on: Option<String>,
-    /// Duration.
+    /// Duration (real, though missing from the spec).
     #[serde(default)]
     pub duration_in_seconds: Option<u64>,
+    /// Build seconds used (in the spec): the duration when `duration_in_seconds` is missing.
+    #[serde(default)]
+    pub build_seconds_used: Option<u64>,
 }
 
 /// One code search result (REFERENCE §11).

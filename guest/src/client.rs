@@ -5,7 +5,7 @@
 use crate::bindings::{ErrorKind, ToolError};
 use crate::config::{BaseUrl, Config};
 use crate::encoding::{AbsoluteUrl, percent_encode};
-use crate::error::{Endpoint, ToolResult, from_status};
+use crate::error::{DIFF_TIMEOUT, Endpoint, ToolResult, from_status};
 use crate::transport::{HttpRequest, HttpResponse, Method, ReadLimit, Transport, TransportError};
 use serde::de::DeserializeOwned;
 use std::cell::RefCell;
@@ -157,8 +157,8 @@ impl<'a> Client<'a> {
 
     /// Sends GETs concurrently (and their retries); outcomes in request order.
     ///
-    /// 429 answers are retried up to [`RATE_LIMIT_ATTEMPTS`] times in all, 5xx answers and
-    /// failed connections up to [`FAILURE_ATTEMPTS`] times, after an exponential backoff with
+    /// 429 answers are retried up to [`RATE_LIMIT_ATTEMPTS`] times in all, 5xx answers (but
+    /// 555, a diff too large to compute) and failed connections up to [`FAILURE_ATTEMPTS`] times, after an exponential backoff with
     /// jitter whose total stays under [`MAX_WAIT_FACTOR`] × the base delay. A 401 triggers one
     /// OAuth refresh (when configured) and a retry.
     pub fn get_all(&self, gets: &[ApiGet]) -> Vec<ToolResult<HttpResponse>> {
@@ -207,8 +207,7 @@ impl<'a> Client<'a> {
                 }
                 let limit = match &answer {
                     Ok(response) if response.status == 429 => RATE_LIMIT_ATTEMPTS,
-                    // 555: the diff is too large to compute; asking again does not help.
-                    Ok(response) if response.status == 555 => 0,
+                    Ok(response) if response.status == DIFF_TIMEOUT => 0,
                     Ok(response) if response.status >= 500 => FAILURE_ATTEMPTS,
                     Err(TransportError::Failed(_)) => FAILURE_ATTEMPTS,
                     _ => 0,
@@ -576,6 +575,18 @@ mod tests {
         assert_eq!(run(&t, "10"), Err(ErrorKind::Upstream));
         assert_eq!(t.sent().len(), 3);
         assert!(t.pauses.borrow().iter().all(|&p| p < 30));
+    }
+
+    #[test]
+    fn a_diff_timeout_is_not_retried() {
+        let t = Scripted::default().route(
+            "/repositories/acme/widgets/pipelines",
+            555,
+            r#"{"type": "error", "error": {"message": "Timeout"}}"#,
+        );
+        assert_eq!(run(&t, "10"), Err(ErrorKind::Upstream));
+        assert_eq!(t.sent().len(), 1);
+        assert!(t.pauses.borrow().is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Page cursors: the opaque `next_page` strings handed to agents. A cursor names the tool and
-//! repository that produced it and holds only a page token, never a URL, so it cannot make the
-//! component fetch anything but the next page of the same listing.
+//! repository that produced it and holds only where the next page starts (a page number, or
+//! the position parameters of Bitbucket's `next` link, see `next_link.rs`), never a URL, so it
+//! cannot make the component fetch anything but the next page of the same listing.
 
 use crate::bindings::ToolError;
 use crate::encoding::{base64_url, base64_url_decode};
@@ -16,9 +17,12 @@ pub struct Cursor {
     /// The repository (or workspace, for workspace-wide listings) it belongs to.
     #[serde(rename = "r")]
     pub scope: String,
-    /// Bitbucket's page token: a page number, or an opaque iterator token.
-    #[serde(rename = "p")]
+    /// A page number (numbered listings); empty when `position` says where to go on.
+    #[serde(rename = "p", default)]
     pub page: String,
+    /// The position parameters of Bitbucket's `next` link (opaque listings).
+    #[serde(rename = "q", default, skip_serializing_if = "Vec::is_empty")]
+    pub position: Vec<(String, String)>,
     /// How many items of that page were already returned.
     #[serde(rename = "s", default)]
     pub skip: u32,
@@ -42,16 +46,20 @@ impl Cursor {
                  start from the first page."
             ))
         };
-        if text.len() > 2048 {
+        if text.len() > 4096 {
             return Err(invalid());
         }
         let bytes = base64_url_decode(text.trim()).ok_or_else(invalid)?;
         let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-        let token_ok = !cursor.page.is_empty()
-            && cursor.page.len() <= 512
-            && cursor.page.bytes().all(|b| {
-                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'=')
-            });
+        let token_ok = if cursor.position.is_empty() {
+            !cursor.page.is_empty()
+                && cursor.page.len() <= 512
+                && cursor.page.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'=')
+                })
+        } else {
+            cursor.page.is_empty() && crate::next_link::check_position(&cursor.position)
+        };
         if cursor.tool != tool
             || !cursor.scope.eq_ignore_ascii_case(scope)
             || !token_ok
@@ -83,6 +91,7 @@ mod tests {
             tool: "list_commits".into(),
             scope: "acme/widgets".into(),
             page: page.into(),
+            position: Vec::new(),
             skip: 3,
             pagelen: 30,
         }
@@ -113,6 +122,24 @@ mod tests {
                 "{garbage}"
             );
         }
+    }
+
+    #[test]
+    fn positions_of_any_charset_round_trip_but_only_position_parameters() {
+        let mut c = cursor("");
+        c.position = vec![
+            ("page".into(), "a+b/c==".into()),
+            ("ctx".into(), "%x".into()),
+        ];
+        assert_eq!(
+            Cursor::decode(&c.encode(), "list_commits", "acme/widgets").unwrap(),
+            c
+        );
+        c.position = vec![("include".into(), "secret-branch".into())];
+        assert!(Cursor::decode(&c.encode(), "list_commits", "acme/widgets").is_err());
+        let mut both = cursor("2");
+        both.position = vec![("page".into(), "x".into())];
+        assert!(Cursor::decode(&both.encode(), "list_commits", "acme/widgets").is_err());
     }
 
     #[test]

@@ -57,6 +57,10 @@ pub enum Endpoint {
     Pipeline { repo: String, what: String },
 }
 
+/// Bitbucket's status for a diff, diffstat or deep listing that timed out (REFERENCE §5, §13):
+/// the same request would time out again, so it is never retried.
+pub const DIFF_TIMEOUT: u16 = 555;
+
 /// The error for a non-success HTTP status from Bitbucket.
 pub fn from_status(status: u16, body: &[u8], endpoint: &Endpoint) -> ToolError {
     let parsed = ErrorBody::parse(body);
@@ -132,10 +136,22 @@ pub fn from_status(status: u16, body: &[u8], endpoint: &Endpoint) -> ToolError {
                 ),
             ),
         },
-        555 => ToolError::upstream(format!(
-            "Bitbucket could not compute {} (HTTP 555: the diff is too large or took too long). \
-             Ask without `diff` (the files changed and their line counts still come), or with \
-             `path` for one file.",
+        400 if matches!(endpoint, Endpoint::Search) => ToolError::invalid_input(format!(
+            "Bitbucket could not parse the search query (400{said}). Write plain words or a \
+             quoted \"phrase\", optionally with modifiers such as `repo:<slug>` or \
+             `path:<dir>`; escape a quote inside a phrase with a backslash."
+        )),
+        410 if matches!(endpoint, Endpoint::Workspace(_)) => ToolError::invalid_input(format!(
+            "Bitbucket no longer serves the repositories of {} (410{said}): the account was \
+             deactivated or marked as spam. Check BITBUCKET_WORKSPACE, or ask Atlassian \
+             support about the workspace.",
+            endpoint.describe()
+        )),
+        DIFF_TIMEOUT => ToolError::upstream(format!(
+            "Bitbucket could not compute {} (HTTP 555{said}: the diff is too large or took too \
+             long). Trying again will not help (the connector did not retry): ask without \
+             `diff` (the files changed and their line counts still come), or with `path` for \
+             one file; list_commits shows the commit's author, date and message.",
             endpoint.describe()
         )),
         429 => ToolError::new(
@@ -280,5 +296,36 @@ mod tests {
             ErrorKind::Upstream
         );
         assert_eq!(from_status(418, b"", &repo()).kind, ErrorKind::Upstream);
+    }
+
+    #[test]
+    fn documented_client_errors_are_invalid_input_with_guidance() {
+        let bad = from_status(
+            400,
+            br#"{"type": "error", "error": {"message": "Invalid search query", "data": {"key": "search.query.invalid"}}}"#,
+            &Endpoint::Search,
+        );
+        assert_eq!(bad.kind, ErrorKind::InvalidInput);
+        assert!(bad.message.contains("search query"), "{}", bad.message);
+        let gone = from_status(
+            410,
+            br#"{"type": "error", "error": {"message": "This account has been marked as spam"}}"#,
+            &Endpoint::Workspace("acme".into()),
+        );
+        assert_eq!(gone.kind, ErrorKind::InvalidInput);
+        assert!(
+            gone.message.contains("BITBUCKET_WORKSPACE"),
+            "{}",
+            gone.message
+        );
+        let slow = from_status(
+            555,
+            br#"{"type": "error", "error": {"message": "Timeout"}}"#,
+            &repo(),
+        );
+        assert_eq!(slow.kind, ErrorKind::Upstream);
+        assert!(
+            slow.message.contains("too large") && !slow.message.contains("try again in a minute")
+        );
     }
 }

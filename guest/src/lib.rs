@@ -32,6 +32,7 @@ pub mod cursor;
 pub mod encoding;
 pub mod error;
 pub mod json;
+pub mod next_link;
 pub mod pattern;
 pub mod scope;
 pub mod tools;

@@ -74,11 +74,21 @@ impl WasiHttp {
 
     fn start(&self, request: &HttpRequest) -> Result<FutureIncomingResponse, TransportError> {
         let invalid = |what: &str| TransportError::Failed(format!("invalid request {what}"));
-        let entries: Vec<(String, Vec<u8>)> = request
+        let mut entries: Vec<(String, Vec<u8>)> = request
             .headers
             .iter()
             .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
             .collect();
+        // A body of known size goes with `Content-Length`: without it the host sends it
+        // chunked, which some token endpoints and proxies refuse.
+        if let Some(bytes) = &request.body
+            && !request.headers.iter().any(|(n, _)| n == "content-length")
+        {
+            entries.push((
+                "content-length".into(),
+                bytes.len().to_string().into_bytes(),
+            ));
+        }
         let headers = Headers::from_list(&entries).map_err(|_| invalid("headers"))?;
         let outgoing = OutgoingRequest::new(headers);
         outgoing

@@ -102,6 +102,19 @@ impl Query {
             .collect()
     }
 
+    /// The raw query with the position parameter `name` set to `value` (percent-encoded),
+    /// replacing any `page` and `name`; every other parameter is repeated exactly as sent.
+    pub fn with_position(&self, name: &str, value: &str) -> String {
+        let mut parts: Vec<String> = self
+            .pairs
+            .iter()
+            .filter(|p| p.key != "page" && p.key != name)
+            .map(|p| p.raw.clone())
+            .collect();
+        parts.push(format!("{name}={}", encode_component(value)));
+        parts.join("&")
+    }
+
     /// The raw query with `page` set to `page`: replaced in place if present, else appended.
     /// Every other parameter is repeated exactly as sent.
     pub fn with_page(&self, page: &str) -> String {

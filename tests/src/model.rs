@@ -360,6 +360,7 @@ impl PipelineState {
         }
     }
 
+    /// INFERRED from the enums (REFERENCE §15: "mapping inferred, not verified").
     /// The `status` filter values (REFERENCE §15 vocabulary) this state answers to:
     /// PARSING, PENDING, BUILDING (running), PAUSED, HALTED, PASSED (successful), FAILED,
     /// ERROR, STOPPED, and UNKNOWN for expired runs.

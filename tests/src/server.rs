@@ -53,6 +53,7 @@ struct Shared {
     pipelines_disabled: Mutex<HashSet<String>>,
     storage_origin: String,
     storage_strict: AtomicBool,
+    position_param: Mutex<String>,
     shutdown: AtomicBool,
 }
 
@@ -98,6 +99,7 @@ impl FakeBitbucket {
             pipelines_disabled: Mutex::new(HashSet::new()),
             storage_origin: format!("http://127.0.0.1:{storage_port}"),
             storage_strict: AtomicBool::new(false),
+            position_param: Mutex::new("page".into()),
             shutdown: AtomicBool::new(false),
         });
         let server = Arc::new(server);
@@ -238,6 +240,12 @@ impl FakeBitbucket {
     /// Turns code search on, off (404) or forbidden (403).
     pub fn set_search(&self, mode: SearchMode) {
         *self.shared.search.lock().expect("search lock") = mode;
+    }
+
+    /// Moves the position in the `next` links of directory and branch listings from `page`
+    /// to `name` (see [`crate::paging::opaque_page`]: not observed, a robustness check).
+    pub fn set_position_param(&self, name: &str) {
+        *self.shared.position_param.lock().expect("position lock") = name.into();
     }
 
     /// Makes `GET …/pipelines` of `slug` answer 404 (Pipelines not enabled).
@@ -419,6 +427,7 @@ fn answer(shared: &Shared, req: &ApiRequest, raw_url: &str) -> Reply {
         .lock()
         .expect("pipelines lock")
         .clone();
+    let position_param = shared.position_param.lock().expect("position lock").clone();
     let ctx = Ctx {
         ws: &ws,
         links: &shared.links,
@@ -428,6 +437,7 @@ fn answer(shared: &Shared, req: &ApiRequest, raw_url: &str) -> Reply {
         search: *shared.search.lock().expect("search lock"),
         pipelines_disabled: &disabled,
         storage_origin: &shared.storage_origin,
+        position_param: &position_param,
     };
     api::route(&ctx, rest)
 }

@@ -414,6 +414,16 @@ fn one_refresh_request(fake: &FakeBitbucket, refresh_token: &str, secret: &str) 
     let form = Query::parse(&String::from_utf8_lossy(&post.body));
     assert_eq!(form.get("grant_type"), Some("refresh_token"));
     assert_eq!(form.get("refresh_token"), Some(refresh_token));
+    // A body of known size is sent with Content-Length, not chunked (some token endpoints
+    // and proxies refuse chunked POSTs).
+    let header = |name: &str| {
+        post.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(header("content-length"), Some(post.body.len().to_string()));
+    assert_eq!(header("transfer-encoding"), None, "{:?}", post.headers);
     post
 }
 

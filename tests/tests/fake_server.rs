@@ -195,7 +195,17 @@ fn src_directory_listing_file_and_meta() {
     )
     .json();
     assert!(page["size"].as_u64().unwrap() > 100);
-    assert!(page["next"].as_str().unwrap().contains("page=2"));
+    // An opaque token (REFERENCE §2), percent-encoded: it holds `+`, `/` and `=`.
+    let next = page["next"].as_str().unwrap();
+    assert!(
+        next.contains("pagelen=100&page=") && next.contains("%2B"),
+        "{next}"
+    );
+    let second = get(&fake, &next[fake.origin().len()..]).json();
+    assert_eq!(
+        second["values"].as_array().unwrap().len() as u64,
+        page["size"].as_u64().unwrap() - 100
+    );
 
     // A raw file: extension-based content type without charset, attachment.
     let raw = get(&fake, &w(&format!("/src/main/{BINARY_FILE}")));

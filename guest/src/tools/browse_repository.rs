@@ -1,6 +1,6 @@
 //! `browse_repository`: one directory of a repository at a branch, tag or commit.
 
-use super::{Ctx, iterator_cursor, iterator_token, repo_path};
+use super::{Ctx, iterator_cursor, iterator_position, repo_path};
 use crate::api::{Page, SourceEntry};
 use crate::bindings::{DirectoryEntry, DirectoryListing, EntryType, ToolError};
 use crate::client::{ApiGet, decode_json};
@@ -10,7 +10,7 @@ use crate::validate;
 
 const TOOL: &str = "browse_repository";
 /// Only what the tool returns (REFERENCE §3: a whitelist must keep `next`).
-const FIELDS: &str = "next,values.path,values.type,values.size";
+const FIELDS: &str = "next,values.path,values.type,values.size,values.attributes";
 
 /// Runs the tool.
 pub fn run(
@@ -24,7 +24,7 @@ pub fn run(
     let repo = ctx.repo(repo.as_deref())?;
     let path = validate::repo_path(path.as_deref().unwrap_or(""), "path")?;
     let limit = validate::limit(limit)?;
-    let token = iterator_token(page.as_deref(), TOOL, &repo.full_name())?;
+    let position = iterator_position(page.as_deref(), TOOL, &repo.full_name())?;
     // A directory URL ends with `/`; the root is `src/{rev}/` (REFERENCE §9).
     let dir = if path.is_empty() {
         String::new()
@@ -32,19 +32,19 @@ pub fn run(
         format!("{}/", percent_encode_path(&path))
     };
     let shown = if path.is_empty() { "/" } else { path.as_str() };
-    let (revision, mut answers) = ctx.at_revision(&repo, branch.as_deref(), |rev| {
-        vec![
-            ApiGet::new(
-                repo_path(&repo, &format!("/src/{}/{dir}", percent_encode(rev))),
-                Endpoint::Source {
-                    what: format!("directory `{shown}` in {}", repo.full_name()),
-                },
-            )
-            .param("pagelen", limit)
-            .param("fields", FIELDS)
-            .param_opt("page", token.clone()),
-        ]
-    })?;
+    let listing_at = |rev: &str| {
+        ApiGet::new(
+            repo_path(&repo, &format!("/src/{}/{dir}", percent_encode(rev))),
+            Endpoint::Source {
+                what: format!("directory `{shown}` in {}", repo.full_name()),
+            },
+        )
+        .param("pagelen", limit)
+        .param("fields", FIELDS)
+        .at_position(&position)
+    };
+    let (revision, mut answers) =
+        ctx.at_revision(&repo, branch.as_deref(), |rev| vec![listing_at(rev)])?;
     let what = format!("`{shown}` at `{}` in {}", revision.name, repo.full_name());
     let response = answers.remove(0)?;
     if !response.is_json() {
@@ -53,6 +53,13 @@ pub fn run(
         )));
     }
     let listing: Page<SourceEntry> = decode_json(&response)?;
+    let next_page = iterator_cursor(
+        &ctx.client,
+        listing.next.as_deref(),
+        &listing_at(&revision.rev),
+        TOOL,
+        &repo.full_name(),
+    )?;
     Ok(DirectoryListing {
         repo: repo.full_name(),
         ref_: revision.name,
@@ -64,6 +71,10 @@ pub fn run(
                 path: entry.path.clone(),
                 type_: if entry.is_directory() {
                     EntryType::Directory
+                } else if entry.has_attribute("link") {
+                    EntryType::Symlink
+                } else if entry.has_attribute("subrepository") {
+                    EntryType::Submodule
                 } else {
                     EntryType::File
                 },
@@ -74,7 +85,7 @@ pub fn run(
                 },
             })
             .collect(),
-        next_page: iterator_cursor(listing.next.as_deref(), TOOL, &repo.full_name()),
+        next_page,
     })
 }
 
@@ -84,10 +95,15 @@ mod tests {
     use crate::bindings::ErrorKind;
     use crate::tools::testing::{Scripted, config, config_with};
 
-    const LISTING: &str = r#"{"pagelen": 2, "values": [
+    fn listing() -> String {
+        r#"{"pagelen": 2, "values": [
         {"path": "src/lib", "type": "commit_directory", "commit": {"hash": "abc"}},
-        {"path": "src/main.rs", "type": "commit_file", "size": 120, "attributes": []}],
-        "next": "http://bb.test/2.0/repositories/acme/widgets/src/main/src/?pagelen=2&page=Zx9"}"#;
+        {"path": "src/main.rs", "type": "commit_file", "size": 120, "attributes": []},
+        {"path": "src/current", "type": "commit_file", "size": 7, "attributes": ["link"]},
+        {"path": "src/vendor", "type": "commit_file", "size": 40, "attributes": ["subrepository"]}],
+        "next": "http://bb.test/2.0/repositories/acme/widgets/src/main/src/?pagelen=2&fields=FIELDS&page=Zx9"}"#
+            .replace("FIELDS", &percent_encode(FIELDS))
+    }
 
     #[test]
     fn lists_a_directory_at_the_main_branch() {
@@ -97,7 +113,7 @@ mod tests {
                 200,
                 r#"{"mainbranch": {"name": "main"}}"#,
             )
-            .route("/repositories/acme/widgets/src/HEAD/src/", 200, LISTING);
+            .route("/repositories/acme/widgets/src/HEAD/src/", 200, &listing());
         let c = config();
         let out = run(
             &Ctx::new(&c, &t),
@@ -112,8 +128,10 @@ mod tests {
         assert_eq!(out.path, "src");
         // The main branch's name and the listing at HEAD come in one round trip.
         assert_eq!(*t.batches.borrow(), [2]);
-        assert_eq!(out.entries.len(), 2);
+        assert_eq!(out.entries.len(), 4);
         assert_eq!(out.entries[0].type_, EntryType::Directory);
+        assert_eq!(out.entries[2].type_, EntryType::Symlink);
+        assert_eq!(out.entries[3].type_, EntryType::Submodule);
         assert_eq!(out.entries[0].size, None);
         assert_eq!(out.entries[1].size, Some(120));
         let next = out.next_page.unwrap();

@@ -58,7 +58,7 @@ pub fn run(
         )
         .param(
             "fields",
-            "hash,author.raw,author.user.display_name,date,message,parents.hash",
+            "hash,author.raw,author.user.display_name,author.user.nickname,date,message,parents.hash",
         ),
         diffstat(1),
     ];
@@ -180,7 +180,8 @@ mod tests {
                 r#"{"pagelen": 500, "page": 1, "size": 3, "values": [
                   {"type": "diffstat", "status": "modified", "lines_added": 3, "lines_removed": 1, "old": {"path": "a"}, "new": {"path": "a"}},
                   {"type": "diffstat", "status": "renamed", "lines_added": 0, "lines_removed": 0, "old": {"path": "b"}, "new": {"path": "c"}},
-                  {"type": "diffstat", "status": "removed", "lines_added": 0, "lines_removed": 7, "old": {"path": "d"}, "new": null}]}"#,
+                  {"type": "diffstat", "status": "removed", "lines_added": 0, "lines_removed": 7, "old": {"path": "d"}, "new": null},
+                  {"type": "diffstat", "status": "added", "lines_added": null, "lines_removed": null, "old": null, "new": {"path": "e.png"}}]}"#,
             );
         let c = config();
         let out = run(
@@ -204,7 +205,43 @@ mod tests {
             (out.files[2].path.as_str(), out.files[2].old_path.as_deref()),
             ("d", Some("d"))
         );
+        assert_eq!(out.files[3].path, "e.png");
+        assert_eq!(
+            (out.files[3].lines_added, out.files[3].lines_removed),
+            (0, 0)
+        );
         assert_eq!(t.sent().len(), 2);
+    }
+
+    #[test]
+    fn a_diffstat_timeout_is_not_retried_and_says_why() {
+        let t = Scripted::default()
+            .route(
+                "/repositories/acme/widgets/commit/251fce29",
+                200,
+                r#"{"hash": "251fce291f086cdde68ae2a896148abb5b58033e"}"#,
+            )
+            .route(
+                "/repositories/acme/widgets/diffstat/251fce29",
+                555,
+                r#"{"type": "error", "error": {"message": "Timeout"}}"#,
+            );
+        let c = config();
+        let e = run(
+            &Ctx::new(&c, &t),
+            Some("widgets".into()),
+            "251fce29".into(),
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Upstream);
+        assert!(
+            e.message.contains("too large") && e.message.contains("not retry"),
+            "{}",
+            e.message
+        );
+        assert_eq!(t.sent().len(), 2, "{:?}", t.sent());
     }
 
     const BRANCHES: &str = r#"{"pagelen": 100, "values": [{"name": "release/1", "target": {"hash": "3333333333333333333333333333333333333333"}}, {"name": "develop", "target": {"hash": "2222222222222222222222222222222222222222"}}, {"name": "main", "target": {"hash": "1111111111111111111111111111111111111111"}}]}"#;

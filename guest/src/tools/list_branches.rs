@@ -124,6 +124,7 @@ fn cursor(repo: &RepoRef, page: String, skip: usize) -> String {
         tool: TOOL.into(),
         scope: repo.full_name(),
         page,
+        position: Vec::new(),
         skip: skip as u32,
         pagelen: 0,
     }
@@ -291,6 +292,7 @@ mod tests {
             tool: "list_commits".into(),
             scope: "acme/widgets".into(),
             page: "x".into(),
+            position: Vec::new(),
             skip: 0,
             pagelen: 0,
         }

@@ -1,6 +1,6 @@
 //! `list_commits`: commits reachable from a branch, newest first, optionally touching a path.
 
-use super::{Ctx, iterator_cursor, iterator_token, repo_path};
+use super::{Ctx, iterator_cursor, iterator_position, repo_path};
 use crate::api::{Commit as ApiCommit, Page};
 use crate::bindings::{Commit, CommitPage};
 use crate::client::ApiGet;
@@ -10,8 +10,7 @@ use crate::validate;
 
 const TOOL: &str = "list_commits";
 /// Only what the tool returns (REFERENCE §3: a whitelist must keep `next`).
-const FIELDS: &str =
-    "next,values.hash,values.author.raw,values.author.user.display_name,values.date,values.message";
+const FIELDS: &str = "next,values.hash,values.author.raw,values.author.user.display_name,values.author.user.nickname,values.date,values.message";
 
 /// Runs the tool.
 pub fn run(
@@ -28,7 +27,7 @@ pub fn run(
         .transpose()?
         .filter(|p| !p.is_empty());
     let limit = validate::limit(limit)?;
-    let token = iterator_token(page.as_deref(), TOOL, &repo.full_name())?;
+    let position = iterator_position(page.as_deref(), TOOL, &repo.full_name())?;
     let requested = ctx.requested_branch(branch.as_deref());
     // `/commits/{revision}` cannot take a name with `/` (REFERENCE §9), but the `include`
     // parameter can: one round trip instead of resolving the branch first. Under a branch
@@ -45,22 +44,27 @@ pub fn run(
         }
     };
 
-    let page: Page<ApiCommit> = ctx.client.get_json(
-        ApiGet::new(
-            repo_path(&repo, &endpoint_path),
-            Endpoint::Revision {
-                what: format!("branch or commit `{what}` of {}", repo.full_name()),
-            },
-        )
-        .param_opt("include", include)
-        .param("pagelen", limit)
-        .param("fields", FIELDS)
-        .param_opt("path", path)
-        .param_opt("page", token),
-    )?;
+    let get = ApiGet::new(
+        repo_path(&repo, &endpoint_path),
+        Endpoint::Revision {
+            what: format!("branch or commit `{what}` of {}", repo.full_name()),
+        },
+    )
+    .param_opt("include", include)
+    .param("pagelen", limit)
+    .param("fields", FIELDS)
+    .param_opt("path", path)
+    .at_position(&position);
+    let page: Page<ApiCommit> = ctx.client.get_json(get.clone())?;
     Ok(CommitPage {
         commits: page.values.into_iter().map(convert).collect(),
-        next_page: iterator_cursor(page.next.as_deref(), TOOL, &repo.full_name()),
+        next_page: iterator_cursor(
+            &ctx.client,
+            page.next.as_deref(),
+            &get,
+            TOOL,
+            &repo.full_name(),
+        )?,
     })
 }
 
@@ -103,14 +107,14 @@ mod tests {
 
     #[test]
     fn lists_commits_of_a_branch_touching_a_path() {
-        let t = Scripted::default().route(
-            "/repositories/acme/widgets/commits/develop",
-            200,
-            r#"{"pagelen": 1, "values": [{"type": "commit", "hash": "251fce291f086cdde68ae2a896148abb5b58033e",
+        // `next` repeats every parameter (REFERENCE §2); its token may hold any character.
+        let answer = r#"{"pagelen": 1, "values": [{"type": "commit", "hash": "251fce291f086cdde68ae2a896148abb5b58033e",
                 "date": "2025-04-26T09:50:59+00:00", "author": {"type": "author", "raw": "Nik <n@acme.com>"},
                 "message": "Fix it\n\nbody\n"}],
-                "next": "http://bb.test/2.0/repositories/acme/widgets/commits/develop?pagelen=1&path=src&page=d3f1"}"#,
-        );
+                "next": "http://bb.test/2.0/repositories/acme/widgets/commits/develop?pagelen=1&fields=FIELDS&path=src&page=d3%2Bf%2F1%3D"}"#
+            .replace("FIELDS", &percent_encode(FIELDS));
+        let t =
+            Scripted::default().route("/repositories/acme/widgets/commits/develop", 200, &answer);
         let c = config();
         let out = run(
             &Ctx::new(&c, &t),
@@ -130,6 +134,6 @@ mod tests {
         );
         let cursor =
             crate::cursor::Cursor::decode(&out.next_page.unwrap(), TOOL, "acme/widgets").unwrap();
-        assert_eq!(cursor.page, "d3f1");
+        assert_eq!(cursor.position, [("page".to_owned(), "d3+f/1=".to_owned())]);
     }
 }

@@ -11,12 +11,14 @@ const TOOL: &str = "list_pipelines";
 /// Only what the tool returns (REFERENCE §3: a whitelist must keep `next`).
 const FIELDS: &str = "next,values.uuid,values.build_number,values.state.name,\
     values.state.result.name,values.state.stage.name,values.target.ref_type,values.target.ref_name,values.target.source,values.target.destination,\
-    values.target.commit.hash,values.trigger.name,values.creator.display_name,values.created_on,\
-    values.completed_on,values.duration_in_seconds";
+    values.target.commit.hash,values.trigger.name,values.trigger.type,values.creator.display_name,\
+    values.creator.nickname,values.created_on,values.completed_on,values.duration_in_seconds,\
+    values.build_seconds_used";
 
 /// The statuses a caller may filter by, and the Pipelines service's filter word for each
-/// (REFERENCE §15: the filter vocabulary differs from the state vocabulary).
-pub const STATUSES: [(&str, &str); 7] = [
+/// (REFERENCE §15: the filter vocabulary differs from the state vocabulary, and the mapping
+/// PASSED/SUCCESSFUL, BUILDING/IN_PROGRESS is inferred: answers are checked again below).
+pub const STATUSES: [(&str, &str); 9] = [
     ("PENDING", "PENDING"),
     ("IN_PROGRESS", "BUILDING"),
     ("SUCCESSFUL", "PASSED"),
@@ -24,6 +26,8 @@ pub const STATUSES: [(&str, &str); 7] = [
     ("ERROR", "ERROR"),
     ("STOPPED", "STOPPED"),
     ("PAUSED", "PAUSED"),
+    ("HALTED", "HALTED"),
+    ("PARSING", "PARSING"),
 ];
 
 /// Runs the tool.
@@ -44,7 +48,7 @@ pub fn run(
                 STATUSES.iter().find(|(name, _)| *name == upper).copied().ok_or_else(|| {
                 ToolError::invalid_input(format!(
                     "`status` `{}` is not a pipeline status: use one of PENDING, IN_PROGRESS, \
-                     SUCCESSFUL, FAILED, ERROR, STOPPED, PAUSED.",
+                     SUCCESSFUL, FAILED, ERROR, STOPPED, PAUSED, HALTED, PARSING.",
                     shorten(&s)
                 ))
             })
@@ -104,13 +108,11 @@ pub fn on_allowed_branches(p: &ApiPipeline, scope: &crate::scope::Scope) -> bool
         }
         (None, None) => {
             target
-                .source
-                .as_deref()
-                .is_some_and(|s| scope.branch_allowed(s))
+                .source_branch()
+                .is_some_and(|s| scope.branch_allowed(&s))
                 && target
-                    .destination
-                    .as_deref()
-                    .is_some_and(|d| scope.branch_allowed(d))
+                    .destination_branch()
+                    .is_some_and(|d| scope.branch_allowed(&d))
         }
         _ => false,
     }
@@ -121,26 +123,24 @@ fn convert_ref(p: &ApiPipeline) -> Option<String> {
     p.target
         .ref_name
         .clone()
-        .or_else(|| p.target.source.clone())
+        .or_else(|| p.target.source_branch())
         .filter(|n| !n.is_empty())
 }
 
-/// The caller-facing status of a run: the result of a completed run, `PAUSED` for a run
-/// waiting on a manual step, else the state name.
+/// The caller-facing status of a run: the result of a completed run, else its state.
 fn status_of(p: &ApiPipeline) -> &str {
-    if let Some(result) = &p.state.result {
-        return &result.name;
-    }
-    match &p.state.stage {
-        Some(stage) if stage.name == "PAUSED" => "PAUSED",
-        _ => &p.state.name,
+    match &p.state.result {
+        Some(result) => &result.name,
+        None => state_of(p),
     }
 }
 
-fn state_of(p: &ApiPipeline) -> String {
-    match &p.state.stage {
-        Some(stage) if stage.name == "PAUSED" => "PAUSED".into(),
-        _ => p.state.name.clone(),
+/// `PAUSED` for a run waiting on a manual step and `HALTED` for a halted one (both have the
+/// state `IN_PROGRESS` with that stage, REFERENCE §15), else the state name.
+fn state_of(p: &ApiPipeline) -> &str {
+    match p.state.stage.as_ref().map(|s| s.name.as_str()) {
+        Some(stage @ ("PAUSED" | "HALTED")) => stage,
+        _ => &p.state.name,
     }
 }
 
@@ -148,7 +148,7 @@ fn state_of(p: &ApiPipeline) -> String {
 pub fn convert(p: ApiPipeline) -> Pipeline {
     Pipeline {
         branch: convert_ref(&p),
-        state: state_of(&p),
+        state: state_of(&p).to_owned(),
         result: p.state.result.as_ref().map(|r| r.name.clone()),
         commit: p
             .target
@@ -156,13 +156,13 @@ pub fn convert(p: ApiPipeline) -> Pipeline {
             .as_ref()
             .map(|c| c.hash.clone())
             .filter(|h| !h.is_empty()),
-        trigger: p.trigger.map(|t| t.name).unwrap_or_default(),
+        trigger: p.trigger.as_ref().map(|t| t.label()).unwrap_or_default(),
         creator: p.creator.map(|c| c.name()).filter(|n| !n.is_empty()),
         uuid: p.uuid,
         build_number: p.build_number,
         created_on: p.created_on.unwrap_or_default(),
         completed_on: p.completed_on,
-        duration_seconds: p.duration_in_seconds,
+        duration_seconds: p.duration_in_seconds.or(p.build_seconds_used),
     }
 }
 
@@ -240,6 +240,84 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn halted_runs_pull_request_targets_and_sparse_fields_are_reported() {
+        let runs = r#"{"values": [
+          {"uuid": "{h}", "build_number": 9,
+           "state": {"name": "IN_PROGRESS", "type": "pipeline_state_in_progress", "stage": {"name": "HALTED", "type": "pipeline_state_in_progress_halted"}},
+           "target": {"type": "pipeline_pullrequest_target", "source": "feature/x", "destination": {"branch": {"name": "main"}}, "commit": {"hash": "abc"}},
+           "trigger": {"type": "pipeline_trigger_pull_request"}, "creator": {"type": "app_user", "nickname": "ci-bot"},
+           "build_seconds_used": 42},
+          {"uuid": "{p}", "build_number": 8,
+           "state": {"name": "PARSING", "type": "pipeline_state_parsing", "stage": {"name": "PARSING"}},
+           "target": {"type": "pipeline_pullrequest_target", "source": {"name": "feature/y"}, "destination": "main"},
+           "trigger": {"name": "PUSH", "type": "pipeline_trigger_push"}, "creator": {"type": "team", "display_name": "", "username": "acme-team"}}]}"#;
+        let t = Scripted::default().route("/repositories/acme/widgets/pipelines", 200, runs);
+        let c = config();
+        let out = run(
+            &Ctx::new(&c, &t),
+            Some("widgets".into()),
+            None,
+            None,
+            None,
+            None,
+        )
+        .unwrap();
+        let (halted, parsing) = (&out.pipelines[0], &out.pipelines[1]);
+        assert_eq!(
+            (halted.state.as_str(), halted.result.as_deref()),
+            ("HALTED", None)
+        );
+        assert_eq!(halted.trigger, "PULL_REQUEST");
+        assert_eq!(halted.duration_seconds, Some(42));
+        assert_eq!(halted.branch.as_deref(), Some("feature/x"));
+        assert_eq!(halted.creator.as_deref(), Some("ci-bot"));
+        assert_eq!(parsing.state, "PARSING");
+        assert_eq!(parsing.branch.as_deref(), Some("feature/y"));
+        assert_eq!(parsing.creator.as_deref(), Some("acme-team"));
+        let sent = &t.sent()[0];
+        for field in [
+            "values.trigger.type",
+            "values.build_seconds_used",
+            "values.creator.nickname",
+        ] {
+            assert!(
+                sent.contains(&crate::encoding::percent_encode(field)),
+                "{sent}"
+            );
+        }
+        // The status filter knows HALTED, and a pull-request run is visible under a branch
+        // pattern only when both of its branches are allowed.
+        let out = run(
+            &Ctx::new(&c, &t),
+            Some("widgets".into()),
+            None,
+            Some("halted".into()),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(out.pipelines.len(), 1);
+        let scoped =
+            crate::tools::testing::config_with(&[("BITBUCKET_BRANCH_REGEX", "main|feature/y")]);
+        let out = run(
+            &Ctx::new(&scoped, &t),
+            Some("widgets".into()),
+            None,
+            None,
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            out.pipelines
+                .iter()
+                .map(|p| p.build_number)
+                .collect::<Vec<_>>(),
+            [8]
+        );
     }
 
     #[test]

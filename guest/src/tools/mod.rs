@@ -19,8 +19,9 @@ use crate::bindings::ToolError;
 use crate::client::{ApiGet, Client, decode_json};
 use crate::config::Config;
 use crate::cursor::Cursor;
-use crate::encoding::{percent_encode, query_param};
+use crate::encoding::percent_encode;
 use crate::error::{Endpoint, ToolResult};
+use crate::next_link;
 use crate::scope::RepoRef;
 use crate::transport::HttpResponse;
 use crate::transport::Transport;
@@ -82,8 +83,13 @@ impl<'a> Ctx<'a> {
                 });
             }
             // `/src/{commit}` and `/commit/{rev}` cannot take a name with `/` (REFERENCE §9):
-            // resolve it to its head commit first.
-            return self.branch_head(repo, &name);
+            // resolve it to its commit first, as a branch or else as a tag (`release/1.0`).
+            return match self.branch_head(repo, &name) {
+                Err(e) if e.kind == crate::bindings::ErrorKind::NotFound => {
+                    self.tag_target(repo, &name)
+                }
+                other => other,
+            };
         }
         if scope.branch_allowed(&name) {
             return self.branch_head(repo, &name);
@@ -122,6 +128,29 @@ impl<'a> Ctx<'a> {
             .ok_or_else(|| {
                 ToolError::upstream(format!(
                     "Bitbucket returned branch `{name}` without its head commit."
+                ))
+            })?;
+        Ok(Revision {
+            name: name.to_owned(),
+            rev: hash,
+        })
+    }
+
+    /// A tag and the commit it points at; `not_found` naming both lookups when there is none.
+    fn tag_target(&self, repo: &RepoRef, name: &str) -> ToolResult<Revision> {
+        let tag: Branch = self.client.get_json(ApiGet::new(
+            repo_path(repo, &format!("/refs/tags/{}", percent_encode(name))),
+            Endpoint::Revision {
+                what: format!("branch or tag `{name}` of {}", repo.full_name()),
+            },
+        ))?;
+        let hash = tag
+            .target
+            .map(|t| t.hash)
+            .filter(|h| validate::is_commit_hash(h))
+            .ok_or_else(|| {
+                ToolError::upstream(format!(
+                    "Bitbucket returned tag `{name}` without the commit it points at."
                 ))
             })?;
         Ok(Revision {
@@ -180,17 +209,16 @@ impl<'a> Ctx<'a> {
     fn allowed_heads(&self, repo: &RepoRef) -> ToolResult<Vec<String>> {
         let scope = &self.config().scope;
         let mut heads = Vec::new();
-        let mut token: Option<String> = None;
+        let first = ApiGet::new(
+            repo_path(repo, "/refs/branches"),
+            Endpoint::Repository(format!("branches of {}", repo.full_name())),
+        )
+        .param("pagelen", 100)
+        .param("fields", "values.name,values.target.hash,next");
+        let mut position: Vec<(String, String)> = Vec::new();
         for _ in 0..MAX_BRANCH_PAGES {
-            let page: Page<Branch> = self.client.get_json(
-                ApiGet::new(
-                    repo_path(repo, "/refs/branches"),
-                    Endpoint::Repository(format!("branches of {}", repo.full_name())),
-                )
-                .param("pagelen", 100)
-                .param("fields", "values.name,values.target.hash,next")
-                .param_opt("page", token.take()),
-            )?;
+            let get = first.clone().at_position(&position);
+            let page: Page<Branch> = self.client.get_json(get.clone())?;
             heads.extend(
                 page.values
                     .into_iter()
@@ -198,8 +226,8 @@ impl<'a> Ctx<'a> {
                     .filter_map(|b| b.target.map(|t| t.hash))
                     .filter(|h| validate::is_commit_hash(h)),
             );
-            match page.next.as_deref().and_then(|n| query_param(n, "page")) {
-                Some(next) => token = Some(next),
+            match page.next.as_deref() {
+                Some(next) => position = next_link::position_of(next, &get, &self.config().api)?,
                 None => break,
             }
         }
@@ -289,25 +317,49 @@ pub fn repo_path(repo: &RepoRef, rest: &str) -> String {
     )
 }
 
-/// The cursor for the page after an iterator-style answer (`next` holds an opaque token).
-pub fn iterator_cursor(next: Option<&str>, tool: &str, scope: &str) -> Option<String> {
-    let token = query_param(next?, "page")?;
-    Some(
+/// The cursor for the page after an answer to `sent` whose `next` link is opaque (iterator
+/// listings, directory listings): `None` on the last page, an error when `next` does not
+/// continue the listing (never a silently shortened one).
+pub fn iterator_cursor(
+    client: &Client,
+    next: Option<&str>,
+    sent: &ApiGet,
+    tool: &str,
+    scope: &str,
+) -> ToolResult<Option<String>> {
+    let Some(next) = next else {
+        return Ok(None);
+    };
+    let position = next_link::position_of(next, sent, &client.config().api)?;
+    Ok(Some(
         Cursor {
             tool: tool.into(),
             scope: scope.into(),
-            page: token,
+            page: String::new(),
+            position,
             skip: 0,
             pagelen: 0,
         }
         .encode(),
-    )
+    ))
 }
 
-/// The page token of a `page` argument for an iterator-style listing.
-pub fn iterator_token(page: Option<&str>, tool: &str, scope: &str) -> ToolResult<Option<String>> {
-    page.map(|p| Cursor::decode(p, tool, scope).map(|c| c.page))
-        .transpose()
+/// Where a `page` argument of an opaque listing starts: the position parameters to send
+/// (empty for the first page). A cursor of the old form (a bare token) means `page=<token>`.
+pub fn iterator_position(
+    page: Option<&str>,
+    tool: &str,
+    scope: &str,
+) -> ToolResult<Vec<(String, String)>> {
+    let Some(page) = page else {
+        return Ok(Vec::new());
+    };
+    let cursor = Cursor::decode(page, tool, scope)?;
+    Ok(if cursor.position.is_empty() {
+        vec![("page".to_owned(), cursor.page)]
+    } else {
+        cursor.position
+    })
 }
 
 /// Paging over list-style endpoints with numbered pages (`page=N`): fetches as many pages as
@@ -403,6 +455,7 @@ impl<F: Fn(u32, u32) -> ApiGet> NumberedListing<'_, F> {
             tool: self.tool.into(),
             scope: self.scope.clone(),
             page: page.to_string(),
+            position: Vec::new(),
             skip,
             pagelen,
         }
@@ -443,6 +496,41 @@ mod tests {
             ErrorKind::OutOfScope
         );
         assert_eq!(t.sent().len(), before);
+    }
+
+    #[test]
+    fn a_slash_name_that_is_no_branch_is_resolved_as_a_tag() {
+        let c = config_with(&[]);
+        let repo = c.scope.repo(Some("widgets")).unwrap();
+        let t = Scripted::default()
+            .route(
+                "/repositories/acme/widgets/refs/branches/release%2F1.0",
+                404,
+                r#"{"type": "error", "error": {"message": "Branch not found"}}"#,
+            )
+            .route(
+                "/repositories/acme/widgets/refs/tags/release%2F1.0",
+                200,
+                r#"{"name": "release/1.0", "type": "tag", "target": {"hash": "0123456789abcdef0123456789abcdef01234567"}}"#,
+            );
+        let ctx = Ctx::new(&c, &t);
+        let rev = ctx.revision(&repo, Some("release/1.0")).unwrap();
+        assert_eq!(rev.rev, "0123456789abcdef0123456789abcdef01234567");
+        assert_eq!(rev.name, "release/1.0");
+        let missing = Scripted::default().route(
+            "/repositories/acme/widgets/refs/",
+            404,
+            r#"{"type": "error", "error": {"message": "Not found"}}"#,
+        );
+        let e = Ctx::new(&c, &missing)
+            .revision(&repo, Some("no/such"))
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotFound);
+        assert!(
+            e.message.contains("branch or tag `no/such`"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

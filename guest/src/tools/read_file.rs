@@ -86,10 +86,29 @@ pub fn run(
         lines: Vec::new(),
     };
     if meta.has_attribute("binary") || meta.has_attribute("lfs") {
+        // An LFS file's raw URL redirects to the media store (REFERENCE §10): not read.
         content.binary = true;
         return Ok(content);
     }
     let raw = raw?;
+    // A symlink's content is its target path, a submodule's the commit it pins (REFERENCE §9):
+    // neither is the text of a file, so say what it is instead of showing it as one.
+    let pointer = || {
+        let text = String::from_utf8_lossy(&raw.body[..raw.body.len().min(300)]).into_owned();
+        validate::shorten(text.trim())
+    };
+    if meta.has_attribute("link") {
+        return Err(ToolError::invalid_input(format!(
+            "{what} is a symbolic link to `{}`, not a file: read_file the target path instead              (relative to the link's directory).",
+            pointer()
+        )));
+    }
+    if meta.has_attribute("subrepository") {
+        return Err(ToolError::invalid_input(format!(
+            "{what} is a git submodule pinned at commit `{}`: its files are in another              repository, which read_file cannot read through this one.",
+            pointer()
+        )));
+    }
     if raw.body[..raw.body.len().min(SNIFF_BYTES)].contains(&0) {
         content.binary = true;
         return Ok(content);
@@ -288,6 +307,33 @@ mod tests {
         );
         let flagged = read(b"looks like text", r#"["binary"]"#, None, None).unwrap();
         assert!(flagged.binary && flagged.lines.is_empty());
+    }
+
+    #[test]
+    fn symlinks_and_submodules_are_named_not_read_as_text() {
+        let link = read(b"../shared/config.toml", r#"["link"]"#, None, None).unwrap_err();
+        assert_eq!(link.kind, ErrorKind::InvalidInput);
+        assert!(
+            link.message
+                .contains("symbolic link to `../shared/config.toml`"),
+            "{}",
+            link.message
+        );
+        let sub = read(
+            b"9f2c4e1a7b3d5f6e8a0b1c2d3e4f5a6b7c8d9e0f",
+            r#"["subrepository"]"#,
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            sub.message
+                .contains("git submodule pinned at commit `9f2c4e1a"),
+            "{}",
+            sub.message
+        );
+        let lfs = read(b"", r#"["lfs"]"#, None, None).unwrap();
+        assert!(lfs.binary && lfs.lines.is_empty());
     }
 
     #[test]

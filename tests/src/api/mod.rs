@@ -36,6 +36,8 @@ pub struct Ctx<'a> {
     pub pipelines_disabled: &'a HashSet<String>,
     /// `http://127.0.0.1:PORT` of the log storage host.
     pub storage_origin: &'a str,
+    /// The parameter that carries the position in opaque `next` links (`page`).
+    pub position_param: &'a str,
 }
 
 impl Ctx<'_> {
@@ -73,6 +75,34 @@ impl Ctx<'_> {
         }
         match paging::list_page(self.origin, self.req, items, limits) {
             Ok(page) => self.ok(&page, hidden),
+            Err(r) => r,
+        }
+    }
+
+    /// Answers a collection whose `next` links carry an opaque position (directories, tags):
+    /// `q` and `sort`, then [`paging::opaque_page`], then `fields`.
+    pub fn opaque_list(&self, mut items: Vec<Value>, limits: Limits, seed: &str) -> Reply {
+        if let Err(r) = paging::pagelen(self.req, limits) {
+            return r;
+        }
+        if let Some(q) = self.req.query.get("q") {
+            match bbql::parse(q) {
+                Ok(e) => items.retain(|v| bbql::eval(&e, v)),
+                Err(msg) => return bad_query(&msg),
+            }
+        }
+        if let Some(s) = self.req.query.get("sort") {
+            bbql::sort(&mut items, s);
+        }
+        match paging::opaque_page(
+            self.origin,
+            self.req,
+            seed,
+            items,
+            limits,
+            self.position_param,
+        ) {
+            Ok(page) => self.ok(&page, &[]),
             Err(r) => r,
         }
     }
@@ -215,6 +245,7 @@ mod tests {
             search: SearchMode::Enabled,
             pipelines_disabled: &disabled,
             storage_origin: "http://127.0.0.1:1",
+            position_param: "page",
         };
         route(&ctx, req.path.strip_prefix("/2.0").unwrap())
     }

@@ -28,8 +28,10 @@ fn bad_request(detail: &str, key: &str) -> Reply {
     )
 }
 
-/// The 404 when Pipelines is not enabled for the repository (inferred shape: the
-/// Pipelines service's error with `data.key`).
+/// The 404 when Pipelines is not enabled for the repository. INFERRED (REFERENCE §15, §17.4):
+/// whether the list answers 404 or 200 with no values is not established; this is the
+/// Pipelines service's error shape with `data.key`. The client maps a 404 to
+/// `pipelines_unavailable` and treats an empty 200 as an empty list, so both readings work.
 pub fn not_enabled() -> Reply {
     Reply::json(
         404,
@@ -67,6 +69,9 @@ pub fn list(ctx: &Ctx, repo: &Repository) -> Reply {
         .iter()
         .map(|s| s.to_ascii_uppercase())
         .collect();
+    // INFERRED (REFERENCE §9, §15): `target.branch` matching branch runs by their full name
+    // (slashes included) is not verified, nor is the status mapping below (PASSED for
+    // SUCCESSFUL, BUILDING for IN_PROGRESS); the client checks every answer again itself.
     let keep = |p: &&Pipeline| -> bool {
         let eq =
             |key: &str, actual: Option<&str>| q.get(key).is_none_or(|want| actual == Some(want));

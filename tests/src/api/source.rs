@@ -72,7 +72,11 @@ pub fn src(ctx: &Ctx, repo: &Repository, rev: &str, path: &str) -> Reply {
                     }
                 })
                 .collect();
-            ctx.list(items, LIMITS, &[], true)
+            ctx.opaque_list(
+                items,
+                LIMITS,
+                &format!("src:{}:{}:{clean}", repo.slug, commit.hash),
+            )
         }
     }
 }
