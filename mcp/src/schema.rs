@@ -593,7 +593,9 @@ mod tests {
                 "FAILED",
                 "ERROR",
                 "STOPPED",
-                "PAUSED"
+                "PAUSED",
+                "HALTED",
+                "PARSING"
             ])
         );
         let start = &c.tool("read_file").unwrap().input_schema["properties"]["start_line"];
