@@ -88,6 +88,25 @@ pub fn position_of(next: &str, sent: &ApiGet, api: &BaseUrl) -> ToolResult<Vec<(
     Ok(position)
 }
 
+/// The position parameters of a `next` link that the connector follows itself (several
+/// pages read by one call, never handed out as a cursor): only those parameters are taken
+/// from the link and sent with the connector's own request, so the link's origin and path
+/// do not matter. An error when the link has no position the connector can carry.
+pub fn positions_in(next: &str) -> ToolResult<Vec<(String, String)>> {
+    let position: Vec<(String, String)> = query_pairs(next)
+        .into_iter()
+        .filter(|(name, _)| is_position(name))
+        .collect();
+    if check_position(&position) {
+        Ok(position)
+    } else {
+        Err(ToolError::upstream(
+            "Bitbucket's link to the next page carries no position the connector can follow; \
+             narrow the request (a `path`) to see fewer items.",
+        ))
+    }
+}
+
 /// Checks position parameters that came back from an agent inside a cursor.
 pub fn check_position(position: &[(String, String)]) -> bool {
     !position.is_empty()

@@ -169,12 +169,37 @@ pub fn opaque_page(
     limits: Limits,
     param: &str,
 ) -> Result<Value, Reply> {
+    positioned_page(origin, req, seed, items, limits, param, true)
+}
+
+/// A page of a listing paged only by opaque tokens (branches, comments: REFERENCE-REVIEW §5a,
+/// §3a), like [`opaque_page`] but a numeric `page` is not a token: 400 `Invalid page`.
+pub fn token_page(
+    origin: &str,
+    req: &ApiRequest,
+    seed: &str,
+    items: Vec<Value>,
+    limits: Limits,
+    param: &str,
+) -> Result<Value, Reply> {
+    positioned_page(origin, req, seed, items, limits, param, false)
+}
+
+fn positioned_page(
+    origin: &str,
+    req: &ApiRequest,
+    seed: &str,
+    items: Vec<Value>,
+    limits: Limits,
+    param: &str,
+    numbered_too: bool,
+) -> Result<Value, Reply> {
     let len = pagelen(req, limits)?;
     let offset = match req.query.get(param) {
         None => 0,
         Some(t) => match decode_opaque_token(seed, t) {
             Some(offset) => offset,
-            None if param == "page" => (page_number(req)? - 1).saturating_mul(len),
+            None if numbered_too && param == "page" => (page_number(req)? - 1).saturating_mul(len),
             None => return Err(Reply::json(400, &json::error("Invalid page"))),
         },
     };

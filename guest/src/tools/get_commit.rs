@@ -5,8 +5,9 @@ use super::{Ctx, diff, repo_path};
 use crate::api::{Commit as ApiCommit, Diffstat, Page};
 use crate::bindings::{CommitDetail, FileChange};
 use crate::client::{ApiGet, decode_json};
-use crate::encoding::{percent_encode, query_param};
+use crate::encoding::percent_encode;
 use crate::error::{Endpoint, ToolResult};
+use crate::next_link;
 use crate::validate;
 
 /// Only what the tool returns (REFERENCE §3: a whitelist must keep `next`).
@@ -43,11 +44,11 @@ pub fn run(
     let endpoint = Endpoint::Revision {
         what: format!("commit `{hash}` in {}", repo.full_name()),
     };
-    let diffstat = |page: u32| {
+    let diffstat = |position: &[(String, String)]| {
         diffstat_request(
             repo_path(&repo, &format!("/diffstat/{}", percent_encode(&hash))),
             endpoint.clone(),
-            page,
+            position,
         )
     };
     // The commit, its diffstat and its diff are independent: one round trip for all.
@@ -60,7 +61,7 @@ pub fn run(
             "fields",
             "hash,author.raw,author.user.display_name,author.user.nickname,date,message,parents.hash",
         ),
-        diffstat(1),
+        diffstat(&[]),
     ];
     if with_diff {
         requests.push(
@@ -106,24 +107,23 @@ pub fn run(
 }
 
 /// The files changed, from the first diffstat page's answer and (boundedly) the pages after
-/// it, which `request(page)` builds.
+/// it, which `request(position)` builds from the position parameters of each `next` link.
 pub fn read_diffstat(
     ctx: &Ctx,
     first: ToolResult<crate::transport::HttpResponse>,
-    request: impl Fn(u32) -> ApiGet,
+    request: impl Fn(&[(String, String)]) -> ApiGet,
 ) -> ToolResult<Vec<FileChange>> {
     let mut stats: Page<Diffstat> = decode_json(&first?)?;
     let mut entries = std::mem::take(&mut stats.values);
-    let mut page = 1;
+    let mut pages = 1;
     while let Some(next) = stats.next.take() {
-        page = query_param(&next, "page")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(page + 1);
-        if page > MAX_DIFFSTAT_PAGES {
+        if pages == MAX_DIFFSTAT_PAGES {
             break;
         }
-        stats = ctx.client.get_json(request(page))?;
+        let position = next_link::positions_in(&next)?;
+        stats = ctx.client.get_json(request(&position))?;
         entries.append(&mut stats.values);
+        pages += 1;
     }
     Ok(entries.into_iter().map(file_change).collect())
 }
@@ -146,11 +146,11 @@ fn file_change(d: Diffstat) -> FileChange {
 }
 
 /// A diffstat request for page `page` of `path` (encoded, below the API base).
-pub fn diffstat_request(path: String, endpoint: Endpoint, page: u32) -> ApiGet {
+pub fn diffstat_request(path: String, endpoint: Endpoint, position: &[(String, String)]) -> ApiGet {
     ApiGet::new(path, endpoint)
         .param("pagelen", DIFFSTAT_PAGELEN)
         .param("fields", DIFFSTAT_FIELDS)
-        .param_opt("page", (page > 1).then_some(page))
+        .at_position(position)
 }
 
 /// Whether a diff limited to `path` (a file or directory) shows `file`.

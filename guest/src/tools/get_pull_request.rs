@@ -62,7 +62,7 @@ pub fn run(
         )
         .param("pagelen", 50)
         .param("fields", STATUS_FIELDS),
-        diffstat(&base, &what, 1),
+        diffstat(&base, &what, &[]),
     ];
     if with_comments {
         rest.push(
@@ -97,8 +97,8 @@ pub fn run(
         (pr, answers)
     };
     let statuses: CountedPage<ApiStatus> = decode_json(&answers.next().expect("statuses")?)?;
-    let files = read_diffstat(ctx, answers.next().expect("diffstat"), |page| {
-        diffstat(&base, &what, page)
+    let files = read_diffstat(ctx, answers.next().expect("diffstat"), |position| {
+        diffstat(&base, &what, position)
     })?;
     let (comments, comments_omitted) = if with_comments {
         comments_of(answers.next().expect("comments"))?
@@ -172,11 +172,11 @@ pub fn run(
 }
 
 /// The pull request's diffstat (a 302 to the repository's diffstat, followed).
-fn diffstat(base: &str, what: &str, page: u32) -> ApiGet {
+fn diffstat(base: &str, what: &str, position: &[(String, String)]) -> ApiGet {
     diffstat_request(
         format!("{base}/diffstat"),
         Endpoint::Diff(format!("the files changed by {what}")),
-        page,
+        position,
     )
     .redirects(Redirects::SameOrigin)
 }

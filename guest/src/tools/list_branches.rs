@@ -6,8 +6,8 @@ use crate::api::{Branch as ApiBranch, Page};
 use crate::bindings::{Branch, BranchPage, ToolError};
 use crate::client::{ApiGet, decode_json};
 use crate::cursor::Cursor;
-use crate::encoding::query_param;
 use crate::error::{Endpoint, ToolResult};
+use crate::next_link;
 use crate::scope::RepoRef;
 use crate::validate;
 
@@ -42,12 +42,18 @@ pub fn run(
             "`query` must be a short piece of a branch name (at most 200 characters).",
         ));
     }
-    let (mut token, mut skip) = match page.as_deref() {
-        None => (None, 0),
+    // Where to start: Bitbucket's own position parameters from a `next` link (empty for the
+    // first page), and how many items of that page an earlier answer already returned.
+    let (mut position, mut skip) = match page.as_deref() {
+        None => (Vec::new(), 0),
         Some(text) => {
             let cursor = Cursor::decode(text, TOOL, &repo.full_name())?;
-            let token = (cursor.page != FIRST_PAGE).then_some(cursor.page);
-            (token, cursor.skip as usize)
+            let position = match (cursor.position.is_empty(), cursor.page.as_str()) {
+                (false, _) => cursor.position,
+                (true, FIRST_PAGE) => Vec::new(),
+                (true, token) => vec![("page".to_owned(), token.to_owned())],
+            };
+            (position, cursor.skip as usize)
         }
     };
     let scope = &ctx.config().scope;
@@ -62,7 +68,7 @@ pub fn run(
             q.replace('\\', "\\\\").replace('"', "\\\"")
         )
     });
-    let request = |token: Option<String>| {
+    let request = |position: &[(String, String)]| {
         ApiGet::new(
             repo_path(&repo, "/refs/branches"),
             Endpoint::Repository(format!("branches of {}", repo.full_name())),
@@ -71,13 +77,13 @@ pub fn run(
         .param("sort", "-target.date")
         .param("pagelen", pagelen)
         .param("fields", FIELDS)
-        .param_opt("page", token)
+        .at_position(position)
     };
 
     // The main branch's name and the first page are independent: one round trip for both.
     let mut answers = ctx
         .client
-        .get_all(&[main_branch_request(&repo), request(token.clone())])
+        .get_all(&[main_branch_request(&repo), request(&position)])
         .into_iter();
     let main_branch = main_branch_of(answers.next().expect("repository"))?;
     let mut listing: Page<ApiBranch> = decode_json(&answers.next().expect("branches")?)?;
@@ -88,10 +94,9 @@ pub fn run(
         let count = listing.values.len();
         for (index, branch) in listing.values.into_iter().enumerate().skip(skip) {
             if kept.len() == limit as usize {
-                let page = token.clone().unwrap_or_else(|| FIRST_PAGE.to_owned());
                 return Ok(BranchPage {
                     branches: kept,
-                    next_page: Some(cursor(&repo, page, index)),
+                    next_page: Some(cursor(&repo, &position, index)),
                 });
             }
             if scope.branch_allowed(&branch.name) {
@@ -99,8 +104,11 @@ pub fn run(
             }
         }
         skip = 0;
-        let next = listing.next.as_deref().and_then(|n| query_param(n, "page"));
-        let Some(next) = next.filter(|_| count > 0) else {
+        let next = match listing.next.as_deref().filter(|_| count > 0) {
+            Some(link) => next_link::position_of(link, &request(&position), &ctx.config().api)?,
+            None => Vec::new(),
+        };
+        if next.is_empty() {
             return Ok(BranchPage {
                 branches: kept,
                 next_page: None,
@@ -110,21 +118,26 @@ pub fn run(
             // Bounded work per call: hand back what was found and where to go on.
             return Ok(BranchPage {
                 branches: kept,
-                next_page: Some(cursor(&repo, next, 0)),
+                next_page: Some(cursor(&repo, &next, 0)),
             });
         }
-        token = Some(next);
-        listing = ctx.client.get_json(request(token.clone()))?;
+        position = next;
+        listing = ctx.client.get_json(request(&position))?;
         pages_read += 1;
     }
 }
 
-fn cursor(repo: &RepoRef, page: String, skip: usize) -> String {
+/// A cursor `skip` items into the page at `position` (the first page when it is empty).
+fn cursor(repo: &RepoRef, position: &[(String, String)], skip: usize) -> String {
     Cursor {
         tool: TOOL.into(),
         scope: repo.full_name(),
-        page,
-        position: Vec::new(),
+        page: if position.is_empty() {
+            FIRST_PAGE.to_owned()
+        } else {
+            String::new()
+        },
+        position: position.to_vec(),
         skip: skip as u32,
         pagelen: 0,
     }
@@ -189,12 +202,30 @@ mod tests {
         )
     }
 
+    /// A `next` link as Bitbucket writes it: the request's own parameters, then the position.
+    fn next_link(q: Option<&str>, pagelen: u32, position: (&str, &str)) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(q) = q {
+            query.append_pair("q", q);
+        }
+        query
+            .append_pair("sort", "-target.date")
+            .append_pair("pagelen", &pagelen.to_string())
+            .append_pair("fields", FIELDS)
+            .append_pair(position.0, position.1);
+        format!(
+            "http://bb.test/2.0/repositories/acme/widgets/refs/branches?{}",
+            query.finish()
+        )
+    }
+
     #[test]
     fn one_round_trip_for_the_page_and_the_main_branch() {
         let body = format!(
-            r#"{{"pagelen": 2, "values": [{}, {}], "next": "http://bb.test/2.0/repositories/acme/widgets/refs/branches?pagelen=2&page=Zx9"}}"#,
+            r#"{{"pagelen": 2, "values": [{}, {}], "next": "{}"}}"#,
             branch("feature/a", 2),
-            branch("main", 1)
+            branch("main", 1),
+            next_link(Some("name ~ \"a\\\"b\""), 2, ("page", "Zx+9/="))
         );
         let t = repo_route(Scripted::default()).route(
             "/repositories/acme/widgets/refs/branches",
@@ -224,27 +255,33 @@ mod tests {
             sent[1],
             "/repositories/acme/widgets/refs/branches?q=name%20~%20%22a%5C%22b%22&sort=-target.date&pagelen=2"
         );
-        // The cursor carries Bitbucket's opaque token, and the next call sends it back.
+        // The cursor carries Bitbucket's opaque token (any characters), and the next call
+        // sends it back.
         let next = out.next_page.unwrap();
         run(
             &Ctx::new(&c, &t),
             Some("widgets".into()),
-            None,
+            Some("a\"b".into()),
             Some(2),
             Some(next),
         )
         .unwrap();
-        assert!(t.sent()[3].ends_with("&page=Zx9"), "{:?}", t.sent());
+        assert!(
+            t.sent()[3].ends_with("&page=Zx%2B9%2F%3D"),
+            "{:?}",
+            t.sent()
+        );
     }
 
     #[test]
     fn under_a_branch_pattern_only_allowed_branches_page_on_boundedly() {
         let c = config_with(&[("BITBUCKET_BRANCH_REGEX", "main|release/.*")]);
         let body = format!(
-            r#"{{"values": [{}, {}, {}], "next": "http://bb.test/2.0/x?page=T2"}}"#,
+            r#"{{"values": [{}, {}, {}], "next": "{}"}}"#,
             branch("feature/a", 3),
             branch("release/1", 2),
-            branch("main", 1)
+            branch("main", 1),
+            next_link(None, 100, ("after", "T2"))
         );
         let t = repo_route(Scripted::default()).route(
             "/repositories/acme/widgets/refs/branches",

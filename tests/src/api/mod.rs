@@ -108,8 +108,9 @@ impl Ctx<'_> {
     }
 
     /// Answers a collection paged by opaque tokens (branches, comments: REFERENCE-REVIEW
-    /// §5a, §3a): `q` and `sort`, then a page of `pagelen`, then `fields`. A numeric `page`
-    /// is not a token: 400 `Invalid page`. `seed` makes tokens specific to the listing.
+    /// §5a, §3a): `q` and `sort`, then a page of `pagelen`, then `fields`. Tokens hold `+`,
+    /// `/` and `=` and travel in the server's position parameter; a numeric `page` is not a
+    /// token: 400 `Invalid page`. `seed` makes tokens specific to the listing.
     pub fn token_list(&self, mut items: Vec<Value>, limits: Limits, seed: &str) -> Reply {
         if let Err(r) = paging::pagelen(self.req, limits) {
             return r;
@@ -128,12 +129,15 @@ impl Ctx<'_> {
             self.req.query.get("q"),
             self.req.query.get("sort")
         );
-        let size = items.len();
-        match paging::iterator_page(self.origin, self.req, &seed, items, limits) {
-            Ok(mut page) => {
-                page["size"] = serde_json::json!(size);
-                self.ok(&page, &[])
-            }
+        match paging::token_page(
+            self.origin,
+            self.req,
+            &seed,
+            items,
+            limits,
+            self.position_param,
+        ) {
+            Ok(page) => self.ok(&page, &[]),
             Err(r) => r,
         }
     }
