@@ -13,6 +13,7 @@ use common::Host;
 use common::lossless::{Rules, missing, nothing_derived};
 use fake_bitbucket::FakeBitbucket;
 use fake_bitbucket::sample::*;
+use fake_bitbucket::sample_review::{FAILED_LOG_LAST_LINE, HUGE_LOG_BUILD};
 use host_demo::mcp::{CallOutcome, tool_result};
 use serde_json::{Value, json};
 
@@ -203,6 +204,53 @@ fn branches() -> Rules {
     }
 }
 
+fn pull_request() -> Rules {
+    fn derived(field: &str, f: &Value, _: &Value, block: &str, _: &str) -> Option<bool> {
+        match field {
+            "old_path" if f["old_path"] == f["path"] => Some(true),
+            "status" if f.get("lines_added").is_some() => {
+                Some(block.starts_with(&format!("{} ", letter(s(f, "status")))))
+            }
+            _ => None,
+        }
+    }
+    Rules {
+        lists: &[
+            ("statuses", |b| {
+                format!("{} {} ", s(b, "state"), s(b, "name"))
+            }),
+            ("files", |f| {
+                format!(
+                    "{} +{} -{} ",
+                    letter(s(f, "status")),
+                    f["lines_added"],
+                    f["lines_removed"]
+                )
+            }),
+            ("comments", |c| format!("#{} ", c["id"])),
+        ],
+        derived,
+        bools: &[
+            ("draft", "(draft)", ""),
+            ("diff_truncated", "diff (truncated", ""),
+        ],
+    }
+}
+
+fn pipeline() -> Rules {
+    Rules {
+        lists: &[("steps", |step| {
+            format!(
+                "{} {} ",
+                s(step, "state"),
+                step["result"].as_str().unwrap_or("-")
+            )
+        })],
+        derived: nothing_derived,
+        bools: &[("log_truncated", "(earlier lines left out)", "")],
+    }
+}
+
 fn rules(tool: &str) -> Rules {
     match tool {
         "list_repositories" => repositories(),
@@ -214,6 +262,8 @@ fn rules(tool: &str) -> Rules {
         "list_pull_requests" => pull_requests(),
         "list_pipelines" => pipelines(),
         "list_branches" => branches(),
+        "get_pull_request" => pull_request(),
+        "get_pipeline" => pipeline(),
         other => panic!("no rules for {other}"),
     }
 }
@@ -400,6 +450,93 @@ fn every_tool_text_carries_every_value() {
         json!({"repo": WIDGETS, "limit": 100}),
     );
     check(&host, "list_pipelines", json!({"repo": WEBSITE}));
+
+    check(
+        &host,
+        "list_branches",
+        json!({"repo": WIDGETS, "limit": 100}),
+    );
+    check(&host, "list_branches", json!({"repo": WEBSITE}));
+
+    // A commit whose diff the cap cuts (one file of 3000 lines, cut inside it).
+    let big = widgets
+        .commits
+        .iter()
+        .find(|c| c.diffstat.iter().any(|d| d.path() == BIG_FILE))
+        .unwrap();
+    let text = check(
+        &host,
+        "get_commit",
+        json!({"repo": WIDGETS, "commit": big.hash, "diff": true}),
+    );
+    assert!(
+        text.contains("\ndiff (truncated at the 100 KB cap"),
+        "{}",
+        &text[..text.len().min(2000)]
+    );
+    check(
+        &host,
+        "get_commit",
+        json!({"repo": WIDGETS, "commit": mixed.hash, "diff": true}),
+    );
+
+    // Pull requests: 79 (inline comments, statuses), 60 (more comments than returned,
+    // replies), merged and declined ones, with and without the diff.
+    let prs = host.call(
+        "list_pull_requests",
+        json!({"repo": WIDGETS, "state": ["OPEN", "MERGED", "DECLINED", "SUPERSEDED"], "limit": 100}),
+    );
+    let ids: Vec<u64> = prs["pull_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_u64().unwrap())
+        .collect();
+    assert!(ids.contains(&79) && ids.contains(&60), "{ids:?}");
+    for id in ids.iter().take(12) {
+        check(
+            &host,
+            "get_pull_request",
+            json!({"repo": WIDGETS, "id": id}),
+        );
+    }
+    let text = check(
+        &host,
+        "get_pull_request",
+        json!({"repo": WIDGETS, "id": 60}),
+    );
+    assert!(text.contains("; 7 older left out:"), "{text}");
+    check(
+        &host,
+        "get_pull_request",
+        json!({"repo": WIDGETS, "id": 79, "diff": true}),
+    );
+    check(
+        &host,
+        "get_pull_request",
+        json!({"repo": LEGACY_APP, "id": 2}),
+    );
+
+    // Pipelines: every run on the first page (failed steps with log tails, runs without
+    // steps), and a huge log read by its end.
+    let runs = host.call("list_pipelines", json!({"repo": WIDGETS, "limit": 20}));
+    for run in runs["pipelines"].as_array().unwrap() {
+        let number = run["build_number"].to_string();
+        check(
+            &host,
+            "get_pipeline",
+            json!({"repo": WIDGETS, "pipeline": number}),
+        );
+    }
+    let text = check(
+        &host,
+        "get_pipeline",
+        json!({"repo": WIDGETS, "pipeline": HUGE_LOG_BUILD.to_string(), "log_lines": 20}),
+    );
+    assert!(
+        text.contains(FAILED_LOG_LAST_LINE) || text.contains("log: "),
+        "{text}"
+    );
 }
 
 /// The checker itself finds a lost value: a rendering that drops a field fails.

@@ -31,6 +31,13 @@ pub fn render(object: &Map<String, Value>) -> Option<String> {
             parents.join(" ")
         }
     ));
+    push_files(&mut out, o)?;
+    push_diff(&mut out, o, "left out, ask for each with `path`")?;
+    Some(out)
+}
+
+/// The diffstat: a count line, then one `git diff --name-status`-like line per file.
+pub(crate) fn push_files(out: &mut String, o: Obj) -> Option<()> {
     let files = o.list("files")?;
     out.push_str(&format!(
         "\n{} changed, +{} -{}:",
@@ -40,15 +47,9 @@ pub fn render(object: &Map<String, Value>) -> Option<String> {
     ));
     for f in &files {
         let (path, old_path, status) = (f.str("path")?, f.opt_str("old_path")?, f.str("status")?);
-        let letter = match status {
-            "added" => "A",
-            "removed" => "D",
-            "modified" => "M",
-            "renamed" => "R",
-            other => other,
-        };
         out.push_str(&format!(
-            "\n{letter} +{} -{} ",
+            "\n{} +{} -{} ",
+            status_letter(status),
             f.u64("lines_added")?,
             f.u64("lines_removed")?
         ));
@@ -57,15 +58,40 @@ pub fn render(object: &Map<String, Value>) -> Option<String> {
             _ => out.push_str(path),
         }
     }
-    // With `diff: true`: the unified diff as Bitbucket gives it, after a line saying so.
-    if let Some(diff) = o.opt_str("diff")? {
-        let truncated = o.0.get("diff_truncated").and_then(Value::as_bool) == Some(true);
-        out.push_str(if truncated {
-            "\ndiff (truncated at the 100 KB cap, at a file boundary):\n"
-        } else {
-            "\ndiff:\n"
-        });
-        out.push_str(diff.trim_end_matches('\n'));
+    Some(())
+}
+
+/// `git diff --name-status` letters; any other status as Bitbucket names it.
+fn status_letter(status: &str) -> &str {
+    match status {
+        "added" => "A",
+        "removed" => "D",
+        "modified" => "M",
+        "renamed" => "R",
+        other => other,
     }
-    Some(out)
+}
+
+/// With `diff: true`: the unified diff as Bitbucket gives it, after a line saying so and,
+/// when the cap cut it, naming the files left out after `left_out`.
+pub(crate) fn push_diff(out: &mut String, o: Obj, left_out: &str) -> Option<()> {
+    let Some(diff) = o.opt_str("diff")? else {
+        return Some(());
+    };
+    let truncated = o.0.get("diff_truncated").and_then(Value::as_bool) == Some(true);
+    let omitted = match o.0.get("diff_omitted_files") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) => o.strings("diff_omitted_files")?,
+    };
+    if truncated || !omitted.is_empty() {
+        out.push_str("\ndiff (truncated at the 100 KB cap, at a file boundary");
+        if !omitted.is_empty() {
+            out.push_str(&format!("; {left_out}: {}", omitted.join(", ")));
+        }
+        out.push_str("):\n");
+    } else {
+        out.push_str("\ndiff:\n");
+    }
+    out.push_str(diff.trim_end_matches('\n'));
+    Some(())
 }

@@ -13,6 +13,8 @@
 
 mod browse_repository;
 mod get_commit;
+mod get_pipeline;
+mod get_pull_request;
 mod list_branches;
 mod list_commits;
 mod list_pipelines;
@@ -36,6 +38,8 @@ pub fn render(tool: &str, value: &Value) -> Option<String> {
         "list_pull_requests" => list_pull_requests::render(object),
         "list_pipelines" => list_pipelines::render(object),
         "list_branches" => list_branches::render(object),
+        "get_pull_request" => get_pull_request::render(object),
+        "get_pipeline" => get_pipeline::render(object),
         _ => None,
     }
 }

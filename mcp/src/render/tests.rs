@@ -260,3 +260,116 @@ fn review_fields_when_present() {
         )
     );
 }
+
+#[test]
+fn a_cut_diff_names_the_files_left_out() {
+    let v = json!({"hash": "ab12", "author": "A <a@x>", "date": "2024-01-01T00:00:00+00:00",
+        "message": "Subject\n", "parents": [], "files": [
+            {"path": "a.rs", "old_path": null, "status": "modified", "lines_added": 1, "lines_removed": 0},
+            {"path": "b.rs", "old_path": null, "status": "added", "lines_added": 9, "lines_removed": 0}],
+        "lines_added": 10, "lines_removed": 0, "diff": "diff --git a/a.rs b/a.rs\n+x\n",
+        "diff_truncated": true, "diff_omitted_files": ["b.rs"]});
+    let t = text("get_commit", v);
+    assert!(
+        t.ends_with(
+            "A +9 -0 b.rs\ndiff (truncated at the 100 KB cap, at a file boundary; left out, ask for each with `path`: b.rs):\ndiff --git a/a.rs b/a.rs\n+x"
+        ),
+        "{t}"
+    );
+}
+
+fn pull_request_detail() -> Value {
+    json!({"id": 79, "title": "Fix gear ratios", "description": "Gears slipped.\n\nUnder load.",
+        "state": "OPEN", "draft": true, "author": "Carol Chen",
+        "source_branch": "feature/gears", "source_commit": "1a2b3c4d5e6f",
+        "destination_branch": "main", "destination_commit": "9f8e7d6c5b4a", "merge_commit": null,
+        "reviewers": [{"name": "Alice Anders", "state": "approved"},
+                      {"name": "Bob Baker", "state": "pending"}],
+        "comment_count": 2, "task_count": 1,
+        "statuses": [{"name": "Pipeline #41", "state": "FAILED",
+                      "url": "https://bitbucket.org/acme/widgets/pipelines/results/41"}],
+        "files": [{"path": "src/gears.rs", "old_path": null, "status": "modified",
+                   "lines_added": 3, "lines_removed": 1}],
+        "lines_added": 3, "lines_removed": 1,
+        "comments": [
+            {"id": 301, "author": "Alice Anders", "created_on": "2024-04-01T12:00:00+00:00",
+             "text": "Is 12 right?", "path": "src/gears.rs", "line": 12, "parent_id": null},
+            {"id": 302, "author": "Carol Chen", "created_on": "2024-04-01T13:00:00+00:00",
+             "text": "Yes.\n#1 not a comment", "path": null, "line": null, "parent_id": 301}],
+        "comments_omitted": 3, "diff": null, "diff_truncated": false, "diff_omitted_files": [],
+        "created_on": "2024-04-01T10:00:00+00:00", "updated_on": "2024-04-02T11:00:00+00:00",
+        "url": "https://bitbucket.org/acme/widgets/pull-requests/79"})
+}
+
+#[test]
+fn pull_request() {
+    assert_eq!(
+        text("get_pull_request", pull_request_detail()),
+        "#79 OPEN(draft) feature/gears 1a2b3c4d5e6f -> main 9f8e7d6c5b4a | Carol Chen | Fix gear ratios\n\
+         created 2024-04-01T10:00:00Z, updated 2024-04-02T11:00:00Z, merge commit -, 2 comments, 1 open task, https://bitbucket.org/acme/widgets/pull-requests/79\n\
+         description:\n    Gears slipped.\n\n    Under load.\n\
+         reviewers: Alice Anders approved, Bob Baker pending\n\
+         1 build status of the source commit (state name url):\n\
+         FAILED Pipeline #41 https://bitbucket.org/acme/widgets/pipelines/results/41\n\
+         1 file changed, +3 -1:\n\
+         M +3 -1 src/gears.rs\n\
+         2 comments, oldest first (id author created [path:line] [reply to #id]); 3 older left out:\n\
+         #301 Alice Anders 2024-04-01T12:00:00Z src/gears.rs:12\n    Is 12 right?\n\
+         #302 Carol Chen 2024-04-01T13:00:00Z reply to #301\n    Yes.\n    #1 not a comment"
+    );
+    // Merged, no description, no reviewers, statuses or comments; with a diff.
+    let mut v = pull_request_detail();
+    for (key, value) in [
+        ("state", json!("MERGED")),
+        ("draft", json!(false)),
+        ("merge_commit", json!("c0ffee123456")),
+        ("description", json!("")),
+        ("reviewers", json!([])),
+        ("statuses", json!([])),
+        ("comments", json!([])),
+        ("comments_omitted", json!(0)),
+        ("diff", json!("diff --git a/x b/x\n")),
+    ] {
+        v[key] = value;
+    }
+    let t = text("get_pull_request", v);
+    assert!(t.starts_with("#79 MERGED feature/gears"), "{t}");
+    assert!(t.contains(", merge commit c0ffee123456, "), "{t}");
+    assert!(t.contains("\ndescription: none\nreviewers: -\n0 build statuses of the source commit\n1 file changed"), "{t}");
+    assert!(!t.contains("oldest first"), "{t}");
+    assert!(
+        t.ends_with("src/gears.rs\ndiff:\ndiff --git a/x b/x"),
+        "{t}"
+    );
+}
+
+#[test]
+fn pipeline() {
+    let step = |name: &str, result: Value, tail: Value, truncated: bool, note: Value| {
+        json!({"uuid": format!("{{{name}}}"), "name": name, "state": "COMPLETED", "result": result,
+            "started_on": "2024-04-01T10:00:05+00:00", "completed_on": "2024-04-01T10:00:40+00:00",
+            "duration_seconds": 35, "log_tail": tail, "log_truncated": truncated, "log_note": note})
+    };
+    let v = json!({"uuid": "{run}", "build_number": 130, "state": "COMPLETED", "result": "FAILED",
+    "branch": "main", "commit": "8371578a", "trigger": "PUSH", "creator": "Alice Anders",
+    "created_on": "2024-04-01T10:00:00+00:00", "completed_on": "2024-04-01T10:01:33+00:00",
+    "duration_seconds": 93, "url": "https://bitbucket.org/acme/widgets/pipelines/results/130",
+    "steps": [
+        step("Build", json!("SUCCESSFUL"), Value::Null, false, Value::Null),
+        step("Test", json!("FAILED"), json!(["  at gears.rs:3", "Exited with 1"]), true, Value::Null),
+        step("Lint", json!("ERROR"), Value::Null, false, json!("The log is not available yet.")),
+    ]});
+    assert_eq!(
+        text("get_pipeline", v),
+        "#130 COMPLETED FAILED main 8371578a PUSH 2024-04-01T10:00:00Z 2024-04-01T10:01:33Z 93 {run} Alice Anders\n\
+         https://bitbucket.org/acme/widgets/pipelines/results/130\n\
+         3 steps (state result started completed seconds uuid | name):\n\
+         COMPLETED SUCCESSFUL 2024-04-01T10:00:05Z 2024-04-01T10:00:40Z 35 {Build} | Build\n\
+         COMPLETED FAILED 2024-04-01T10:00:05Z 2024-04-01T10:00:40Z 35 {Test} | Test\n\
+         \x20 log, last 2 lines (earlier lines left out):\n\
+         \x20     at gears.rs:3\n\
+         \x20   Exited with 1\n\
+         COMPLETED ERROR 2024-04-01T10:00:05Z 2024-04-01T10:00:40Z 35 {Lint} | Lint\n\
+         \x20 log: The log is not available yet."
+    );
+}

@@ -3,7 +3,9 @@
 //! figures the issue gives; and the size of `tools/list`.
 
 use fake_bitbucket::FakeBitbucket;
+use fake_bitbucket::model::{PipelineResult, PipelineState};
 use fake_bitbucket::sample::*;
+use fake_bitbucket::sample_review::HUGE_LOG_BUILD;
 use host_demo::mcp::{CallOutcome, list_tools, tool_result};
 use host_demo::runtime::Runtime;
 use host_demo::schema::Catalog;
@@ -103,6 +105,17 @@ pub fn report(
         .iter()
         .find(|c| c.subject() == MIXED_COMMIT_SUBJECT)
         .expect("the mixed commit");
+    // The newest failed run (its log is of ordinary size; HUGE_LOG_BUILD's is megabytes).
+    let failed_run = widgets
+        .pipelines
+        .iter()
+        .filter(|p| {
+            p.state == PipelineState::Completed(PipelineResult::Failed)
+                && p.build_number != HUGE_LOG_BUILD
+        })
+        .map(|p| p.build_number)
+        .max()
+        .expect("a failed run");
     let mut missed = Vec::new();
 
     println!("## 5. Bytes an agent reads\n");
@@ -129,6 +142,21 @@ pub fn report(
             json!({"repo": WIDGETS, "state": "MERGED", "limit": 100}),
         ),
         ("list_pipelines", json!({"repo": WIDGETS})),
+        ("list_branches", json!({"repo": WIDGETS})),
+        (
+            "get_commit",
+            json!({"repo": WIDGETS, "commit": mixed.hash, "diff": true}),
+        ),
+        ("get_pull_request", json!({"repo": WIDGETS, "id": 79})),
+        ("get_pull_request", json!({"repo": WIDGETS, "id": 60})),
+        (
+            "get_pull_request",
+            json!({"repo": WIDGETS, "id": 79, "diff": true}),
+        ),
+        (
+            "get_pipeline",
+            json!({"repo": WIDGETS, "pipeline": failed_run.to_string()}),
+        ),
     ];
     for (tool, args) in per_tool {
         let m = measure(runtime, rt, tool, args);
