@@ -202,6 +202,18 @@ impl FakeBitbucket {
 
     /// Delays every answer by `latency` (zero to stop).
     pub fn set_latency(&self, latency: Duration) {
+        if !latency.is_zero() {
+            let storage_port = self
+                .shared
+                .storage_origin
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.parse().ok());
+            warm_connection_pool(self.port, WARM_CONNECTIONS);
+            if let Some(port) = storage_port {
+                warm_connection_pool(port, WARM_CONNECTIONS);
+            }
+        }
         self.shared
             .latency_ms
             .store(latency.as_millis() as u64, Ordering::SeqCst);
@@ -304,6 +316,34 @@ impl Drop for FakeBitbucket {
     }
 }
 
+/// The path of the requests that [`warm_connection_pool`] sends: answered 204, not logged.
+const WARM_UP_PATH: &str = "/__warm-up";
+/// Connections held at once while warming: more than any tool sends together.
+const WARM_CONNECTIONS: usize = 12;
+
+/// tiny_http reads each connection on a task pool that starts with 4 threads and grows only
+/// when no thread is idle at the moment a connection arrives; connections arriving in a
+/// burst all see the 4 idle threads, so the fifth waits until one of the first four closes,
+/// a serialisation real Bitbucket does not have. Measured waves would then blame the client.
+/// Holding connections one at a time (each answered before the next opens) grows the pool;
+/// threads above 4 leave after 5 s idle, so this runs when latency is switched on.
+fn warm_connection_pool(port: u16, connections: usize) {
+    use std::io::Write;
+    let mut held = Vec::new();
+    for _ in 0..connections {
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            break;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        let request = format!("GET {WARM_UP_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        let _ = stream.write_all(request.as_bytes());
+        // The answer shows that a pool thread holds this connection.
+        let mut answer = [0u8; 512];
+        let _ = stream.read(&mut answer);
+        held.push(stream);
+    }
+}
+
 fn worker(server: &tiny_http::Server, shared: &Shared, storage: bool) {
     while !shared.shutdown.load(Ordering::SeqCst) {
         match server.recv_timeout(Duration::from_millis(50)) {
@@ -329,6 +369,10 @@ fn sleep_unless_stopped(shared: &Shared, d: Duration) {
 fn handle(shared: &Shared, mut request: tiny_http::Request, storage: bool) {
     let method = request.method().as_str().to_string();
     let url = request.url().to_string();
+    if url == WARM_UP_PATH {
+        let _ = request.respond(tiny_http::Response::empty(204));
+        return;
+    }
     let headers: Vec<(String, String)> = request
         .headers()
         .iter()

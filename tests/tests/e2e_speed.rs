@@ -10,6 +10,7 @@ mod common;
 
 use common::Host;
 use fake_bitbucket::log::waves;
+use fake_bitbucket::model::StepState;
 use fake_bitbucket::sample::*;
 use fake_bitbucket::{FakeBitbucket, RecordedRequest};
 use serde_json::{Value, json};
@@ -150,4 +151,87 @@ fn list_branches_reads_the_page_and_the_main_branch_together() {
         1
     );
     assert_one_wave("list_branches", &log);
+}
+
+/// The paths of each round trip, in time order.
+fn wave_paths(log: &[RecordedRequest]) -> Vec<Vec<&str>> {
+    waves(log)
+        .iter()
+        .map(|w| w.iter().map(|&i| log[i].path()).collect())
+        .collect()
+}
+
+/// Without a branch pattern everything about a pull request is asked for at once; the only
+/// later requests follow the same-origin 302s of its diff and diffstat (REFERENCE-REVIEW §2).
+#[test]
+fn get_pull_request_asks_for_everything_together() {
+    let (out, log) = call_slow(
+        "get_pull_request",
+        json!({"repo": WIDGETS, "id": 79, "diff": true}),
+    );
+    assert_eq!(out["id"], 79);
+    let trips = wave_paths(&log);
+    assert_eq!(trips.len(), 2, "{trips:?}");
+    let pr = "/2.0/repositories/acme/widgets/pullrequests/79";
+    for part in ["", "/diffstat", "/diff", "/comments"] {
+        assert!(
+            trips[0].contains(&format!("{pr}{part}").as_str()),
+            "{part} in the first round trip: {trips:?}"
+        );
+    }
+    assert!(
+        trips[1]
+            .iter()
+            .all(|p| p.starts_with("/2.0/repositories/acme/widgets/diff")),
+        "only the redirects' targets after it: {trips:?}"
+    );
+}
+
+/// Under a branch pattern the pull request is read first (its branches decide the scope),
+/// then the rest together: one round trip more.
+#[test]
+fn get_pull_request_under_a_branch_pattern_checks_first() {
+    let fake = FakeBitbucket::start();
+    fake.set_latency(LATENCY);
+    let host = Host::new(&fake).env("BITBUCKET_BRANCH_REGEX", "main|develop");
+    let out = host.call("get_pull_request", json!({"repo": WIDGETS, "id": 60}));
+    assert_eq!(out["id"], 60);
+    let log = fake.settled_requests(Duration::from_secs(5));
+    let trips = wave_paths(&log);
+    assert_eq!(trips.len(), 3, "{trips:?}");
+    assert_eq!(
+        trips[0],
+        ["/2.0/repositories/acme/widgets/pullrequests/60"],
+        "{trips:?}"
+    );
+}
+
+/// A failed run: the run and its steps together, then the failed steps' logs together (and
+/// the storage host each log's 307 names); a run that did not fail reads no log.
+#[test]
+fn get_pipeline_reads_the_run_and_its_steps_together_then_the_logs() {
+    let fake = FakeBitbucket::start();
+    let ws = fake.workspace();
+    let runs = &ws.repository(WIDGETS).unwrap().pipelines;
+    let failed_step = |s: &fake_bitbucket::model::Step| {
+        matches!(s.state, StepState::Completed("FAILED" | "ERROR"))
+    };
+    let failed = runs
+        .iter()
+        .find(|p| p.steps.iter().any(|s| s.log.is_some() && failed_step(s)))
+        .expect("a run with a failed step");
+    let passed = runs
+        .iter()
+        .find(|p| !p.steps.is_empty() && !p.steps.iter().any(failed_step))
+        .expect("a run without a failed step");
+    for (run, expected_trips) in [(passed, 1), (failed, 3)] {
+        let (out, log) = call_slow(
+            "get_pipeline",
+            json!({"repo": WIDGETS, "pipeline": run.build_number.to_string()}),
+        );
+        assert_eq!(out["build_number"], run.build_number);
+        let trips = wave_paths(&log);
+        assert_eq!(trips.len(), expected_trips, "{trips:?}");
+        assert_eq!(trips[0].len(), 2, "the run and its steps: {trips:?}");
+    }
 }
