@@ -24,11 +24,19 @@ fn s<'a>(v: &'a Value, key: &str) -> &'a str {
 }
 
 fn repositories() -> Rules {
-    fn derived(field: &str, r: &Value, _: &Value, _: &str, text: &str) -> Option<bool> {
+    fn derived(field: &str, r: &Value, _: &Value, block: &str, text: &str) -> Option<bool> {
         let (slug, full) = (s(r, "slug"), s(r, "full_name"));
         match field {
             "full_name" => Some(full == format!("{WS}/{slug}") && text.starts_with("acme: ")),
             "name" if s(r, "name") == slug => Some(true),
+            // Private unless the word after the main branch is `public`.
+            "is_private" => {
+                let public = block.split(' ').nth(3) == Some("public");
+                Some(
+                    public != (r["is_private"] == true)
+                        && text.contains("private unless marked public"),
+                )
+            }
             "url" if text.contains("; web page ") => {
                 let base = s(r, "url").strip_suffix(&format!("/{full}"))?;
                 Some(text.contains(&format!("; web page {base}/{WS}/<slug>\n")))
@@ -39,7 +47,7 @@ fn repositories() -> Rules {
     Rules {
         lists: &[("repositories", |r| format!("{} ", s(r, "slug")))],
         derived,
-        bools: &[("is_private", " private ", " public ")],
+        bools: &[],
     }
 }
 

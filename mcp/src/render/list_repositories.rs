@@ -2,14 +2,16 @@
 //!
 //! ```text
 //! acme: 2 repositories, most recently updated first; last page
-//! slug language visibility main-branch updated [name:] description; web page https://bitbucket.org/acme/<slug>
-//! widgets rust private main 2024-05-20T10:00:00.654321Z Widgets for the Acme platform.
-//! empty-repo - public - 2025-02-03T04:05:06.000777Z
+//! slug language main-branch [public] updated [name:] description; private unless marked public; web page https://bitbucket.org/acme/<slug>
+//! widgets rust main 2024-05-20T10:00:00.654321Z Widgets for the Acme platform.
+//! empty-repo - - public 2025-02-03T04:05:06.000777Z
 //! ```
 //!
 //! `full_name` is `workspace/slug` (the workspace is in the header), the name is shown
-//! only where it differs from the slug, and the web page only where it does not follow the
-//! header's pattern.
+//! only where it differs from the slug, the web page only where it does not follow the
+//! header's pattern, and the visibility only for public repositories (workspaces are
+//! mostly private; the marker stands between the branch and the time, so it cannot be
+//! mistaken for a word of the description).
 
 use serde_json::{Map, Value};
 
@@ -28,7 +30,7 @@ pub fn render(object: &Map<String, Value>) -> Option<String> {
         .collect::<Option<_>>()?;
     let web = url_pattern(&pairs);
     let mut out = format!(
-        "{}: {}, most recently updated first; {}\nslug language visibility main-branch updated [name:] description",
+        "{}: {}, most recently updated first; {}\nslug language main-branch [public] updated [name:] description; private unless marked public",
         if workspace.is_empty() {
             "workspace"
         } else {
@@ -50,12 +52,11 @@ pub fn render(object: &Map<String, Value>) -> Option<String> {
         }
         out.push(' ');
         out.push_str(or_dash(Some(r.str("language")?)));
-        out.push_str(if r.bool("is_private")? {
-            " private "
-        } else {
-            " public "
-        });
+        out.push(' ');
         out.push_str(or_dash(r.opt_str("default_branch")?));
+        if !r.bool("is_private")? {
+            out.push_str(" public");
+        }
         out.push(' ');
         out.push_str(&time(r.str("updated_on")?));
         let description = r.str("description")?.trim_end_matches(['\n', '\r']);

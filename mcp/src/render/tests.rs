@@ -24,9 +24,9 @@ fn repositories() {
     assert_eq!(
         text("list_repositories", v),
         "acme: 2 repositories, most recently updated first; more: call again with page=\"Mg\"\n\
-         slug language visibility main-branch updated [name:] description; web page https://bitbucket.org/acme/<slug>\n\
-         widgets rust private main 2024-05-20T10:00:00.654321Z Widgets.\n\
-         café-app - public - 2024-05-20T10:00:00.654321Z Café app ☕: Line one\n    line two"
+         slug language main-branch [public] updated [name:] description; private unless marked public; web page https://bitbucket.org/acme/<slug>\n\
+         widgets rust main 2024-05-20T10:00:00.654321Z Widgets.\n\
+         café-app - - public 2024-05-20T10:00:00.654321Z Café app ☕: Line one\n    line two"
     );
     // A URL off the pattern is shown on its line.
     let mut odd = repo("w", "w", "", "go", true, json!("main"));
@@ -36,7 +36,7 @@ fn repositories() {
         json!({"repositories": [odd], "next_page": null}),
     );
     assert!(
-        t.ends_with("w go private main 2024-05-20T10:00:00.654321Z https://example.com/w"),
+        t.ends_with("w go main 2024-05-20T10:00:00.654321Z https://example.com/w"),
         "{t}"
     );
     assert!(t.contains("; last page"), "{t}");

@@ -16,6 +16,8 @@
 
 #[path = "../bench/bytes.rs"]
 mod bytes;
+#[path = "../bench/peer_plan.rs"]
+mod peer_plan;
 
 use bitbucket_connector::config::Config;
 use bitbucket_connector::tools::{Ctx, read_file};
