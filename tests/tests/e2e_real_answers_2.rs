@@ -50,14 +50,15 @@ fn add_team_and_app_user(fake: &FakeBitbucket) -> (usize, usize) {
     indexes
 }
 
-/// A pull request by a team and a pipeline started by an app user are named by their
-/// display names; a team without one by its username (which the client's `fields` now ask
+/// A pull request by a team, a pipeline started by an app user and a commit made with it are
+/// named by their display names (the commit by its `author.raw`); a team without one by its username (which the client's `fields` now ask
 /// for). The fake renders them as the spec's `team` and `app_user` (no `nickname`).
 #[test]
 fn team_and_app_user_accounts_are_named() {
     let (fake, host) = setup();
     let (team, app) = add_team_and_app_user(&fake);
     let (mut pr_id, mut build) = (0, 0);
+    let mut head_commit = (String::new(), String::new());
     fake.update_workspace(|ws| {
         let w = ws.repository_mut(WIDGETS).expect("widgets");
         let pr = w
@@ -70,6 +71,12 @@ fn team_and_app_user_accounts_are_named() {
         let newest = w.pipelines.iter_mut().max_by_key(|p| p.created_on).unwrap();
         newest.creator = Some(app);
         build = newest.build_number;
+        // A commit made with the access token (REFERENCE-REVIEW §5: `author.user` is the
+        // `app_user`).
+        let head = w.main_head().unwrap().hash.clone();
+        let commit = w.commits.iter_mut().find(|c| c.hash == head).unwrap();
+        commit.author.user = Some(app);
+        head_commit = (head, commit.author.raw());
     });
     let raw = get(
         &fake,
@@ -86,6 +93,18 @@ fn team_and_app_user_accounts_are_named() {
     assert_eq!(raw["creator"]["type"], "app_user");
     assert_eq!(raw["creator"]["kind"], "repository_access_token");
     assert!(raw["creator"].get("nickname").is_none());
+    let (head, author) = &head_commit;
+    let raw = get(
+        &fake,
+        &format!("/2.0/repositories/acme/{WIDGETS}/commit/{head}"),
+    )
+    .json();
+    assert_eq!(raw["author"]["user"]["type"], "app_user");
+    let commit = host.call("get_commit", json!({"repo": WIDGETS, "commit": head}));
+    assert_eq!(commit["author"], author.as_str());
+    let commits = host.call("list_commits", json!({"repo": WIDGETS, "limit": 1}));
+    assert_eq!(commits["commits"][0]["hash"], head.as_str());
+    assert_eq!(commits["commits"][0]["author"], author.as_str());
 
     let author_in_list = |host: &Host| {
         let list = host.call("list_pull_requests", json!({"repo": WIDGETS, "limit": 50}));
