@@ -624,11 +624,10 @@ impl Links {
         let pull_request = p
             .pull_request
             .and_then(|id| r.pull_requests.iter().find(|pr| pr.id == id));
-        let target = match (&p.ref_type, &p.ref_name) {
+        let target = match (pull_request, &p.ref_type, &p.ref_name) {
             // REFERENCE §15 ([GILDAS] pipeline-pr.json): branches as plain strings, a
             // 12-character destination commit, a condensed pull request.
-            _ if pull_request.is_some() => {
-                let pr = pull_request.expect("checked");
+            (Some(pr), _, _) => {
                 let dst = &pr.destination_commit[..12.min(pr.destination_commit.len())];
                 json!({
                     "type": "pipeline_pullrequest_target",
@@ -656,7 +655,7 @@ impl Links {
                     },
                 })
             }
-            (Some(t), Some(n)) => {
+            (None, Some(t), Some(n)) => {
                 json!({"type": "pipeline_ref_target", "ref_type": t, "ref_name": n, "selector": selector, "commit": commit})
             }
             _ => json!({"type": "pipeline_commit_target", "selector": selector, "commit": commit}),
