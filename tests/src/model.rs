@@ -9,9 +9,47 @@ use std::sync::Arc;
 /// A file tree: full path → file content.
 pub type Tree = BTreeMap<String, Arc<Vec<u8>>>;
 
-/// A Bitbucket user (account).
+/// What kind of account a [`User`] is (REFERENCE §1: authors, PR authors and pipeline
+/// creators are accounts of type `user`, `team` or `app_user`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AccountKind {
+    /// A person (`type: user`).
+    #[default]
+    User,
+    /// A team account (`type: team`; the spec gives it `display_name`, `uuid`, `links`).
+    Team,
+    /// An app user such as a repository access token (`type: app_user`, `kind`
+    /// `repository_access_token`, REFERENCE-REVIEW §5).
+    AppUser,
+}
+
+/// A path that is not a regular file, listed as a `commit_file` with this attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// A symbolic link (`link`; raw content is the target path).
+    Symlink,
+    /// A git submodule (`subrepository`; raw content is the pinned SHA1).
+    Submodule,
+    /// A Git LFS file (`lfs`; the raw URL answers 301 to the media platform).
+    Lfs,
+}
+
+impl FileKind {
+    /// The value in `attributes`.
+    pub fn attribute(self) -> &'static str {
+        match self {
+            FileKind::Symlink => "link",
+            FileKind::Submodule => "subrepository",
+            FileKind::Lfs => "lfs",
+        }
+    }
+}
+
+/// A Bitbucket account: a user, a team or an app user (see [`AccountKind`]).
 #[derive(Clone, Debug)]
 pub struct User {
+    /// The account type.
+    pub kind: AccountKind,
     /// The display name.
     pub display_name: String,
     /// The nickname.
@@ -79,6 +117,10 @@ pub struct DiffEntry {
     pub lines_added: u32,
     /// Lines removed (0 for binary files).
     pub lines_removed: u32,
+    /// Whether the answer gives `lines_added`/`lines_removed` as `null` instead of counts.
+    /// INFERRED: the spec types both as integers and REFERENCE §13 shows binary files as
+    /// 0/0; `null` is a variant client code guards against, not a captured answer.
+    pub lines_unknown: bool,
 }
 
 impl DiffEntry {
@@ -475,6 +517,14 @@ pub struct Pipeline {
     pub duration_in_seconds: u64,
     /// Its steps, in order.
     pub steps: Vec<Step>,
+    /// For a pull-request pipeline: the pull request's id (the target is then a
+    /// `pipeline_pullrequest_target` with its source and destination branches, REFERENCE §15).
+    pub pull_request: Option<u64>,
+    /// Whether the run is rendered with only what the spec declares: no `trigger.name` (the
+    /// spec's `pipeline_trigger` has no properties) and no `duration_in_seconds` (real but
+    /// not in the spec, REFERENCE §15), while `build_seconds_used` stays. INFERRED: no
+    /// capture shows such a run; clients must cope with both keys missing.
+    pub spec_fields_only: bool,
 }
 
 /// A repository.
@@ -514,6 +564,9 @@ pub struct Repository {
     pub pipelines_enabled: bool,
     /// The build statuses of its commits.
     pub statuses: Vec<BuildStatus>,
+    /// Paths that are not regular files (REFERENCE §9-§10). The tree holds what git stores
+    /// for them: a symlink's target path, a submodule's pinned SHA1, an LFS pointer.
+    pub special_files: BTreeMap<String, FileKind>,
     index: HashMap<String, usize>,
 }
 
@@ -549,6 +602,7 @@ impl Repository {
             pipelines: Vec::new(),
             pipelines_enabled: true,
             statuses: Vec::new(),
+            special_files: BTreeMap::new(),
             index: HashMap::new(),
         }
     }
@@ -847,6 +901,7 @@ pub fn diff_trees(old: Option<&Tree>, new: &Tree, renames: &[(String, String)]) 
                 new_path: Some(to.clone()),
                 lines_added: added,
                 lines_removed: removed,
+                lines_unknown: false,
             });
         }
     }
@@ -867,6 +922,7 @@ pub fn diff_trees(old: Option<&Tree>, new: &Tree, renames: &[(String, String)]) 
                     new_path: Some(path.clone()),
                     lines_added: lines,
                     lines_removed: 0,
+                    lines_unknown: false,
                 });
             }
             Some(before) if before != content => {
@@ -877,6 +933,7 @@ pub fn diff_trees(old: Option<&Tree>, new: &Tree, renames: &[(String, String)]) 
                     new_path: Some(path.clone()),
                     lines_added: added,
                     lines_removed: removed,
+                    lines_unknown: false,
                 });
             }
             _ => {}
@@ -895,6 +952,7 @@ pub fn diff_trees(old: Option<&Tree>, new: &Tree, renames: &[(String, String)]) 
                 new_path: None,
                 lines_added: 0,
                 lines_removed: lines,
+                lines_unknown: false,
             });
         }
     }

@@ -41,9 +41,46 @@ impl Links {
         format!("{}/{}/{}", self.web, ws.slug, r.slug)
     }
 
-    /// A user object.
+    /// An account object: a `user`, a `team` or an `app_user` (REFERENCE §1).
     pub fn user(&self, u: &User) -> Value {
         let id = encode_braces(&u.uuid);
+        match u.kind {
+            AccountKind::User => {}
+            // INFERRED: the spec's `team` has `display_name`, `uuid`, `links`, `created_on`
+            // and no `nickname` or `account_id`; `username` (the team's slug, here the
+            // nickname) is what team objects carried before the 2019 username removal.
+            AccountKind::Team => {
+                return json!({
+                    "display_name": u.display_name,
+                    "links": {
+                        "self": href(format!("{}/teams/{id}", self.api)),
+                        "avatar": href(format!("{}/account/{}/avatar/", self.web, u.nickname)),
+                        "html": href(format!("{}/{}/", self.web, u.nickname)),
+                    },
+                    "type": "team",
+                    "uuid": u.uuid,
+                    "username": u.nickname,
+                });
+            }
+            // INFERRED: the spec's `app_user` has `display_name`, `uuid`, `account_id`,
+            // `account_status`, `kind` and no `nickname`; `kind` as REFERENCE-REVIEW §5
+            // quotes for commits made with a repository access token.
+            AccountKind::AppUser => {
+                return json!({
+                    "display_name": u.display_name,
+                    "links": {
+                        "self": href(format!("{}/users/{id}", self.api)),
+                        "avatar": href(format!("https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net/{}/128", u.account_id)),
+                        "html": href(format!("{}/{id}/", self.web)),
+                    },
+                    "type": "app_user",
+                    "uuid": u.uuid,
+                    "account_id": u.account_id,
+                    "account_status": "active",
+                    "kind": "repository_access_token",
+                });
+            }
+        }
         json!({
             "display_name": u.display_name,
             "links": {
@@ -249,7 +286,11 @@ impl Links {
         content: &[u8],
     ) -> Value {
         let url = self.src_url(ws, r, hash, path);
-        let attributes: Vec<&str> = if is_binary(content) {
+        // A symlink, submodule or LFS file has its own attribute (REFERENCE §9); its `size`
+        // is that of what git stores (target path, SHA1, LFS pointer): INFERRED for LFS.
+        let attributes: Vec<&str> = if let Some(kind) = r.special_files.get(path) {
+            vec![kind.attribute()]
+        } else if is_binary(content) {
             vec!["binary"]
         } else {
             vec![]
@@ -288,10 +329,17 @@ impl Links {
                 "links": {"self": href(self.src_url(ws, r, hash, p))},
             }),
         };
+        let count = |n: u32| {
+            if d.lines_unknown {
+                Value::Null
+            } else {
+                json!(n)
+            }
+        };
         json!({
             "type": "diffstat",
-            "lines_added": d.lines_added,
-            "lines_removed": d.lines_removed,
+            "lines_added": count(d.lines_added),
+            "lines_removed": count(d.lines_removed),
             "status": d.status.as_str(),
             "old": side(&d.old_path, old_hash),
             "new": side(&d.new_path, new_hash),
@@ -573,8 +621,41 @@ impl Links {
         if let Some(pat) = &p.selector_pattern {
             selector["pattern"] = json!(pat);
         }
-        let target = match (&p.ref_type, &p.ref_name) {
-            (Some(t), Some(n)) => {
+        let pull_request = p
+            .pull_request
+            .and_then(|id| r.pull_requests.iter().find(|pr| pr.id == id));
+        let target = match (pull_request, &p.ref_type, &p.ref_name) {
+            // REFERENCE §15 ([GILDAS] pipeline-pr.json): branches as plain strings, a
+            // 12-character destination commit, a condensed pull request.
+            (Some(pr), _, _) => {
+                let dst = &pr.destination_commit[..12.min(pr.destination_commit.len())];
+                json!({
+                    "type": "pipeline_pullrequest_target",
+                    "source": pr.source_branch,
+                    "destination": pr.destination_branch,
+                    "destination_commit": {
+                        "type": "commit",
+                        "hash": dst,
+                        "links": {
+                            "self": href(format!("{}/commit/{dst}", self.repo_api(ws, r))),
+                            "html": href(format!("{}/commits/{dst}", self.repo_web(ws, r))),
+                        },
+                    },
+                    "commit": commit,
+                    "selector": selector,
+                    "pullrequest": {
+                        "type": "pullrequest",
+                        "id": pr.id,
+                        "title": pr.title,
+                        "draft": pr.draft,
+                        "links": {
+                            "self": href(format!("{}/pullrequests/{}", self.repo_api(ws, r), pr.id)),
+                            "html": href(format!("{}/pull-requests/{}", self.repo_web(ws, r), pr.id)),
+                        },
+                    },
+                })
+            }
+            (None, Some(t), Some(n)) => {
                 json!({"type": "pipeline_ref_target", "ref_type": t, "ref_name": n, "selector": selector, "commit": commit})
             }
             _ => json!({"type": "pipeline_commit_target", "selector": selector, "commit": commit}),
@@ -617,6 +698,11 @@ impl Links {
             "links": {"self": href(service.clone()), "steps": href(format!("{service}/steps"))},
             "has_variables": false,
         });
+        if p.spec_fields_only {
+            let obj = v.as_object_mut().expect("object");
+            obj.remove("duration_in_seconds");
+            obj["trigger"] = json!({"type": trigger_type});
+        }
         if let Some(u) = p.creator {
             v["creator"] = self.user(&ws.users[u]);
         }

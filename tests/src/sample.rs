@@ -98,6 +98,7 @@ fn users() -> Vec<User> {
     ]
     .iter()
     .map(|(name, nick)| User {
+        kind: AccountKind::User,
         display_name: name.to_string(),
         nickname: nick.to_string(),
         uuid: ids::uuid(&format!("user:{nick}")),
@@ -721,6 +722,8 @@ fn widgets_pipelines(repo: &Repository) -> Vec<Pipeline> {
                 completed_on,
                 duration_in_seconds: duration,
                 steps: Vec::new(),
+                pull_request: None,
+                spec_fields_only: false,
             }
         })
         .collect()
@@ -752,6 +755,8 @@ fn simple_pipelines(repo: &Repository, branch: &str, count: u64, start: i64) -> 
                 completed_on: Some(created + (d as i64 + 10) * MICROS),
                 duration_in_seconds: d,
                 steps: Vec::new(),
+                pull_request: None,
+                spec_fields_only: false,
             }
         })
         .collect()

@@ -59,7 +59,7 @@ pub fn run(
         )
         .param(
             "fields",
-            "hash,author.raw,author.user.display_name,author.user.nickname,date,message,parents.hash",
+            "hash,author.raw,author.user.display_name,author.user.nickname,author.user.username,date,message,parents.hash",
         ),
         diffstat(&[]),
     ];

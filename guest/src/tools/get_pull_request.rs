@@ -21,13 +21,13 @@ use crate::scope::RepoRef;
 use crate::transport::HttpResponse;
 
 /// Only what the tool returns.
-const FIELDS: &str = "id,title,description,state,draft,author.display_name,author.nickname,\
+const FIELDS: &str = "id,title,description,state,draft,author.display_name,author.nickname,author.username,\
     source.branch.name,source.commit.hash,destination.branch.name,destination.commit.hash,\
-    merge_commit.hash,reviewers.display_name,reviewers.nickname,reviewers.uuid,\
+    merge_commit.hash,reviewers.display_name,reviewers.nickname,reviewers.username,reviewers.uuid,\
     participants.state,participants.approved,participants.role,participants.user.display_name,\
-    participants.user.nickname,participants.user.uuid,comment_count,task_count,created_on,\
+    participants.user.nickname,participants.user.username,participants.user.uuid,comment_count,task_count,created_on,\
     updated_on,links.html.href";
-const COMMENT_FIELDS: &str = "size,next,values.id,values.user.display_name,values.user.nickname,\
+const COMMENT_FIELDS: &str = "size,next,values.id,values.user.display_name,values.user.nickname,values.user.username,\
     values.content.raw,values.created_on,values.inline.path,values.inline.from,values.inline.to,\
     values.parent.id,values.deleted";
 const STATUS_FIELDS: &str = "next,values.name,values.key,values.state,values.url";

@@ -10,7 +10,7 @@ use crate::validate;
 
 const TOOL: &str = "list_commits";
 /// Only what the tool returns (REFERENCE §3: a whitelist must keep `next`).
-const FIELDS: &str = "next,values.hash,values.author.raw,values.author.user.display_name,values.author.user.nickname,values.date,values.message";
+const FIELDS: &str = "next,values.hash,values.author.raw,values.author.user.display_name,values.author.user.nickname,values.author.user.username,values.date,values.message";
 
 /// Runs the tool.
 pub fn run(

@@ -12,7 +12,7 @@ const TOOL: &str = "list_pipelines";
 const FIELDS: &str = "next,values.uuid,values.build_number,values.state.name,\
     values.state.result.name,values.state.stage.name,values.target.ref_type,values.target.ref_name,values.target.source,values.target.destination,\
     values.target.commit.hash,values.trigger.name,values.trigger.type,values.creator.display_name,\
-    values.creator.nickname,values.created_on,values.completed_on,values.duration_in_seconds,\
+    values.creator.nickname,values.creator.username,values.created_on,values.completed_on,values.duration_in_seconds,\
     values.build_seconds_used";
 
 /// The statuses a caller may filter by, and the Pipelines service's filter word for each

@@ -10,9 +10,9 @@ use crate::validate::{self, shorten};
 const TOOL: &str = "list_pull_requests";
 /// Only what the tool returns. Reviewers and participants are left out of list answers unless
 /// asked for (REFERENCE §14); naming them here saves one request per pull request.
-const FIELDS: &str = "next,values.id,values.title,values.state,values.draft,values.author.display_name,values.author.nickname,\
-    values.source.branch.name,values.destination.branch.name,values.reviewers.display_name,values.reviewers.nickname,\
-    values.participants.state,values.participants.approved,values.participants.user.display_name,values.participants.user.nickname,\
+const FIELDS: &str = "next,values.id,values.title,values.state,values.draft,values.author.display_name,values.author.nickname,values.author.username,\
+    values.source.branch.name,values.destination.branch.name,values.reviewers.display_name,values.reviewers.nickname,values.reviewers.username,\
+    values.participants.state,values.participants.approved,values.participants.user.display_name,values.participants.user.nickname,values.participants.user.username,\
     values.comment_count,values.created_on,values.updated_on,values.links.html.href";
 /// The states Bitbucket knows.
 pub const STATES: [&str; 4] = ["OPEN", "MERGED", "DECLINED", "SUPERSEDED"];

@@ -99,13 +99,15 @@ pub fn run(
     };
     if meta.has_attribute("link") {
         return Err(ToolError::invalid_input(format!(
-            "{what} is a symbolic link to `{}`, not a file: read_file the target path instead              (relative to the link's directory).",
+            "{what} is a symbolic link to `{}`, not a file: read_file the target path instead \
+             (relative to the link's directory).",
             pointer()
         )));
     }
     if meta.has_attribute("subrepository") {
         return Err(ToolError::invalid_input(format!(
-            "{what} is a git submodule pinned at commit `{}`: its files are in another              repository, which read_file cannot read through this one.",
+            "{what} is a git submodule pinned at commit `{}`: its files are in another \
+             repository, which read_file cannot read through this one.",
             pointer()
         )));
     }

@@ -72,6 +72,12 @@ pub fn list(ctx: &Ctx, repo: &Repository) -> Reply {
     // INFERRED (REFERENCE §9, §15): `target.branch` matching branch runs by their full name
     // (slashes included) is not verified, nor is the status mapping below (PASSED for
     // SUCCESSFUL, BUILDING for IN_PROGRESS); the client checks every answer again itself.
+    // Also INFERRED: `target.branch` matches a pull-request run by its source branch.
+    let source_of = |p: &Pipeline| {
+        p.pull_request
+            .and_then(|id| repo.pull_requests.iter().find(|pr| pr.id == id))
+            .map(|pr| pr.source_branch.as_str())
+    };
     let keep = |p: &&Pipeline| -> bool {
         let eq =
             |key: &str, actual: Option<&str>| q.get(key).is_none_or(|want| actual == Some(want));
@@ -80,7 +86,7 @@ pub fn list(ctx: &Ctx, repo: &Repository) -> Reply {
             if p.ref_type.as_deref() == Some("branch") {
                 p.ref_name.as_deref()
             } else {
-                None
+                source_of(p)
             },
         ) && eq("target.ref_name", p.ref_name.as_deref())
             && q.get("target.ref_type").is_none_or(|t| {

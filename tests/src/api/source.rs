@@ -3,7 +3,7 @@
 use super::Ctx;
 use crate::http::Reply;
 use crate::json;
-use crate::model::{Entry, Repository};
+use crate::model::{Entry, FileKind, Repository};
 use crate::paging::Limits;
 use crate::render::raw_content_type;
 
@@ -41,6 +41,19 @@ pub fn src(ctx: &Ctx, repo: &Repository, rev: &str, path: &str) -> Reply {
             &ctx.links.file(ctx.ws, repo, &commit.hash, clean, content),
             &[],
         ),
+        Some(Entry::File(_)) if repo.special_files.get(clean) == Some(&FileKind::Lfs) => {
+            // REFERENCE §10: an LFS file's raw URL answers 301 to Atlassian's media
+            // platform. INFERRED: the host and form of the `Location`.
+            Reply::redirect(
+                301,
+                &format!(
+                    "https://api.media.atlassian.com/file/{}/binary?client=bitbucket&name={}",
+                    crate::ids::uuid(&format!("lfs:{}:{clean}", repo.slug))
+                        .trim_matches(|c| c == '{' || c == '}'),
+                    crate::http::encode_path(clean.rsplit('/').next().unwrap_or(clean))
+                ),
+            )
+        }
         Some(Entry::File(content)) => {
             let name = clean.rsplit('/').next().unwrap_or(clean);
             Reply::bytes(200, raw_content_type(clean), content.to_vec())
