@@ -228,3 +228,30 @@ fn component_exports_the_tools_of_the_source_wit() {
         .collect();
     assert_eq!(from_component, from_source);
 }
+
+/// The size budget of each component (the tools component and the Spin component that links
+/// them): under 1 MB, which plugin hosts that load the `.wasm` are promised.
+const MAX_COMPONENT_BYTES: u64 = 1_000_000;
+
+#[test]
+fn both_components_stay_under_1_mb() {
+    let connector = component_path();
+    let target = connector
+        .ancestors()
+        .nth(3)
+        .expect("target/wasm32-wasip2/component/…");
+    let spin = target.join("spin/wasm32-wasip2/component/bitbucket_spin.wasm");
+    assert!(
+        spin.is_file(),
+        "{} is missing: run `make build`",
+        spin.display()
+    );
+    for path in [connector, spin] {
+        let bytes = std::fs::metadata(&path).unwrap().len();
+        assert!(
+            bytes < MAX_COMPONENT_BYTES,
+            "{}: {bytes} bytes, over the {MAX_COMPONENT_BYTES}-byte budget",
+            path.display()
+        );
+    }
+}

@@ -24,6 +24,9 @@ const ISSUE_OURS_REPOSITORIES_30: usize = 7_700;
 /// most 1 KB per tool on average.
 const SIX_TOTAL_FACTOR: f64 = 0.8;
 const TOOLS_LIST_PER_TOOL: usize = 1_024;
+/// The workflow tools (which carry more than any peer's answer) may take at most this many
+/// times the best peer plan's bytes for the same task.
+const WORKFLOW_FACTOR: f64 = 1.5;
 
 struct Measured {
     tool: &'static str,
@@ -242,6 +245,54 @@ pub fn report(
     if text_total > target {
         missed.push(format!("the six tasks: {text_total} B > {target} B"));
     }
+
+    // The workflow tasks: no peer figure in the issue, so the same plan re-enacted here.
+    println!(
+        "\nThe workflow tasks next to the issue's best peer plan re-enacted on the same data (`peer_plan.rs`: a generic `GET` that follows redirects, a projection to the same fields, TOON-style tables; a step log is read whole). Target: ours ≤ {WORKFLOW_FACTOR} × peer.\n"
+    );
+    println!("| task | call | MCP text | peer plan | ours ÷ peer |");
+    println!("|---|---|--:|--:|--:|");
+    let workflow = [
+        (
+            "review a pull request (79: inline comments, statuses)",
+            "get_pull_request",
+            json!({"repo": WIDGETS, "id": 79}),
+            crate::peer_plan::pull_request(fake, WIDGETS, 79),
+        ),
+        (
+            "review a pull request (60: 57 comments)",
+            "get_pull_request",
+            json!({"repo": WIDGETS, "id": 60}),
+            crate::peer_plan::pull_request(fake, WIDGETS, 60),
+        ),
+        (
+            "why the newest failed run failed",
+            "get_pipeline",
+            json!({"repo": WIDGETS, "pipeline": failed_run.to_string()}),
+            crate::peer_plan::pipeline(fake, WIDGETS, failed_run),
+        ),
+        (
+            "why a run with a several-MB log failed",
+            "get_pipeline",
+            json!({"repo": WIDGETS, "pipeline": HUGE_LOG_BUILD.to_string()}),
+            crate::peer_plan::pipeline(fake, WIDGETS, HUGE_LOG_BUILD),
+        ),
+    ];
+    for (task, tool, args, peer) in workflow {
+        let m = measure(runtime, rt, tool, args);
+        let ratio = m.text as f64 / peer as f64;
+        println!(
+            "| {task} | `{tool} {}` | {} | {peer} | {ratio:.2} |",
+            m.args, m.text
+        );
+        if ratio > WORKFLOW_FACTOR {
+            missed.push(format!(
+                "{tool} {}: {} B > {WORKFLOW_FACTOR} × the peer plan's {peer} B",
+                m.args, m.text
+            ));
+        }
+    }
+
 
     let tools = list_tools(&catalog.specs());
     let list = json!({"tools": tools}).to_string().len();
