@@ -293,7 +293,6 @@ pub fn report(
         }
     }
 
-
     let tools = list_tools(&catalog.specs());
     let list = json!({"tools": tools}).to_string().len();
     let per_tool = list / tools.len().max(1);
