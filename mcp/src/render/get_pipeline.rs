@@ -62,8 +62,12 @@ pub fn render(object: &Map<String, Value>) -> Option<String> {
                 }
             ));
             for line in lines {
-                out.push_str("\n    ");
-                out.push_str(line.as_str()?);
+                let line = line.as_str()?;
+                out.push('\n');
+                if !line.is_empty() {
+                    out.push_str("    ");
+                    out.push_str(line);
+                }
             }
         }
         if let Some(note) = s.opt_str("log_note")? {
