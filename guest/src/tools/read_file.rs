@@ -128,6 +128,10 @@ pub fn run(
         lines.pop();
     }
     let available = lines.len() as u32;
+    // An empty file has no line 1 to start at, but reading it from the top is not a mistake.
+    if available == 0 && start == 1 && raw.complete {
+        return Ok(content);
+    }
     if start > available {
         return Err(match content.total_lines {
             Some(total) => ToolError::invalid_input(format!(
@@ -267,6 +271,17 @@ mod tests {
             (f.start_line, f.end_line, f.truncated, f.binary),
             (1, 3, false, false)
         );
+    }
+
+    #[test]
+    fn an_empty_file_reads_as_no_lines() {
+        let f = read(b"", "[]", None, None).unwrap();
+        assert_eq!(f.total_lines, Some(0));
+        assert!(f.lines.is_empty());
+        assert_eq!((f.start_line, f.end_line, f.truncated), (1, 0, false));
+        // Asking for a line of it is still a mistake, with the reason.
+        let e = read(b"", "[]", Some(2), None).unwrap_err();
+        assert!(e.message.contains("0 lines"), "{}", e.message);
     }
 
     #[test]
