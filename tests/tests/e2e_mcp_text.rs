@@ -151,27 +151,32 @@ fn letter(status: &str) -> &str {
     }
 }
 
-fn commit() -> Rules {
-    fn derived(field: &str, f: &Value, _: &Value, block: &str, _: &str) -> Option<bool> {
-        match field {
-            "old_path" if f["old_path"] == f["path"] => Some(true),
-            "status" if f.get("lines_added").is_some() => {
-                Some(block.starts_with(&format!("{} ", letter(s(f, "status")))))
-            }
-            _ => None,
+/// A diffstat line (get_commit, get_pull_request): `M +3 -1 path`.
+fn file_line(f: &Value) -> String {
+    format!(
+        "{} +{} -{} ",
+        letter(s(f, "status")),
+        f["lines_added"],
+        f["lines_removed"]
+    )
+}
+
+/// In a diffstat line the letter is the status, and an unchanged path is not repeated.
+fn file_derived(field: &str, f: &Value, _: &Value, block: &str, _: &str) -> Option<bool> {
+    match field {
+        "old_path" if f["old_path"] == f["path"] => Some(true),
+        "status" if f.get("lines_added").is_some() => {
+            Some(block.starts_with(&format!("{} ", letter(s(f, "status")))))
         }
+        _ => None,
     }
+}
+
+fn commit() -> Rules {
     Rules {
         bools: &[("diff_truncated", "diff (truncated", "")],
-        lists: &[("files", |f| {
-            format!(
-                "{} +{} -{} ",
-                letter(s(f, "status")),
-                f["lines_added"],
-                f["lines_removed"]
-            )
-        })],
-        derived,
+        lists: &[("files", file_line)],
+        derived: file_derived,
     }
 }
 
@@ -213,31 +218,15 @@ fn branches() -> Rules {
 }
 
 fn pull_request() -> Rules {
-    fn derived(field: &str, f: &Value, _: &Value, block: &str, _: &str) -> Option<bool> {
-        match field {
-            "old_path" if f["old_path"] == f["path"] => Some(true),
-            "status" if f.get("lines_added").is_some() => {
-                Some(block.starts_with(&format!("{} ", letter(s(f, "status")))))
-            }
-            _ => None,
-        }
-    }
     Rules {
         lists: &[
             ("statuses", |b| {
                 format!("{} {} ", s(b, "state"), s(b, "name"))
             }),
-            ("files", |f| {
-                format!(
-                    "{} +{} -{} ",
-                    letter(s(f, "status")),
-                    f["lines_added"],
-                    f["lines_removed"]
-                )
-            }),
+            ("files", file_line),
             ("comments", |c| format!("#{} ", c["id"])),
         ],
-        derived,
+        derived: file_derived,
         bools: &[
             ("draft", "(draft)", ""),
             ("diff_truncated", "diff (truncated", ""),

@@ -15,27 +15,12 @@
 
 use serde_json::{Map, Value};
 
+use super::list_pipelines::run_line;
 use super::{Obj, count, or_dash, time};
 
 pub fn render(object: &Map<String, Value>) -> Option<String> {
     let o = Obj(object);
-    let completed = o.opt_str("completed_on")?.map(time);
-    let duration = o.opt_u64("duration_seconds")?.map(|d| d.to_string());
-    let mut out = format!(
-        "#{} {} {} {} {} {} {} {} {} {} {}\n{}",
-        o.u64("build_number")?,
-        o.str("state")?,
-        or_dash(o.opt_str("result")?),
-        or_dash(o.opt_str("branch")?),
-        or_dash(o.opt_str("commit")?),
-        o.str("trigger")?,
-        time(o.str("created_on")?),
-        or_dash(completed.as_deref()),
-        or_dash(duration.as_deref()),
-        o.str("uuid")?,
-        or_dash(o.opt_str("creator")?),
-        o.str("url")?,
-    );
+    let mut out = format!("{}\n{}", run_line(o)?, o.str("url")?);
     let steps = o.list("steps")?;
     out.push_str(&format!(
         "\n{}{}",

@@ -23,19 +23,15 @@
 use serde_json::{Map, Value};
 
 use super::get_commit::{push_diff, push_files};
+use super::list_pull_requests::state;
 use super::{Obj, count, or_dash, push_indented, time};
 
 pub fn render(object: &Map<String, Value>) -> Option<String> {
     let o = Obj(object);
-    let state = if o.bool("draft")? {
-        format!("{}(draft)", o.str("state")?)
-    } else {
-        o.str("state")?.to_string()
-    };
     let mut out = format!(
         "#{} {} {} {} -> {} {} | {} | {}",
         o.u64("id")?,
-        state,
+        state(o)?,
         o.str("source_branch")?,
         or_dash(Some(o.str("source_commit")?)),
         o.str("destination_branch")?,

@@ -18,22 +18,28 @@ pub fn render(object: &Map<String, Value>) -> Option<String> {
         paging(o)?
     );
     for r in &runs {
-        let completed = r.opt_str("completed_on")?.map(time);
-        let duration = r.opt_u64("duration_seconds")?.map(|d| d.to_string());
-        out.push_str(&format!(
-            "\n#{} {} {} {} {} {} {} {} {} {} {}",
-            r.u64("build_number")?,
-            r.str("state")?,
-            or_dash(r.opt_str("result")?),
-            or_dash(r.opt_str("branch")?),
-            or_dash(r.opt_str("commit")?),
-            r.str("trigger")?,
-            time(r.str("created_on")?),
-            or_dash(completed.as_deref()),
-            or_dash(duration.as_deref()),
-            r.str("uuid")?,
-            or_dash(r.opt_str("creator")?),
-        ));
+        out.push('\n');
+        out.push_str(&run_line(*r)?);
     }
     Some(out)
+}
+
+/// A run's line, in the header's order (also get_pipeline's first line).
+pub(crate) fn run_line(r: Obj) -> Option<String> {
+    let completed = r.opt_str("completed_on")?.map(time);
+    let duration = r.opt_u64("duration_seconds")?.map(|d| d.to_string());
+    Some(format!(
+        "#{} {} {} {} {} {} {} {} {} {} {}",
+        r.u64("build_number")?,
+        r.str("state")?,
+        or_dash(r.opt_str("result")?),
+        or_dash(r.opt_str("branch")?),
+        or_dash(r.opt_str("commit")?),
+        r.str("trigger")?,
+        time(r.str("created_on")?),
+        or_dash(completed.as_deref()),
+        or_dash(duration.as_deref()),
+        r.str("uuid")?,
+        or_dash(r.opt_str("creator")?),
+    ))
 }

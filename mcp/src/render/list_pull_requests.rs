@@ -29,10 +29,7 @@ pub fn render(object: &Map<String, Value>) -> Option<String> {
     out.push_str(&paging(o)?);
     for p in &prs {
         let reviewers = reviewers(*p)?;
-        let state = match p.0.get("draft").and_then(Value::as_bool) {
-            Some(true) => format!("{}(draft)", p.str("state")?),
-            _ => p.str("state")?.to_string(),
-        };
+        let state = state(*p)?;
         out.push_str(&format!(
             "\n#{} {} {} -> {} {} {} {} | {} | {} | {}",
             p.u64("id")?,
@@ -52,6 +49,14 @@ pub fn render(object: &Map<String, Value>) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// The state, `OPEN(draft)` for a draft (also get_pull_request's).
+pub(crate) fn state(p: Obj) -> Option<String> {
+    Some(match p.0.get("draft").and_then(Value::as_bool) {
+        Some(true) => format!("{}(draft)", p.str("state")?),
+        _ => p.str("state")?.to_string(),
+    })
 }
 
 /// The reviewers, each marked `✓` when they approved and `✗` when they requested changes,

@@ -54,46 +54,52 @@ impl Ctx<'_> {
     /// then `fields`.
     pub fn list(
         &self,
-        mut items: Vec<Value>,
+        items: Vec<Value>,
         limits: Limits,
         hidden: &[&str],
         filterable: bool,
     ) -> Reply {
-        if let Err(r) = paging::pagelen(self.req, limits) {
-            return r;
-        }
-        if filterable {
-            if let Some(q) = self.req.query.get("q") {
-                match bbql::parse(q) {
-                    Ok(e) => items.retain(|v| bbql::eval(&e, v)),
-                    Err(msg) => return bad_query(&msg),
-                }
-            }
-            if let Some(s) = self.req.query.get("sort") {
-                bbql::sort(&mut items, s);
-            }
-        }
+        let checked = if filterable {
+            self.filtered_and_sorted(items, limits)
+        } else {
+            paging::pagelen(self.req, limits).map(|_| items)
+        };
+        let items = match checked {
+            Ok(items) => items,
+            Err(r) => return r,
+        };
         match paging::list_page(self.origin, self.req, items, limits) {
             Ok(page) => self.ok(&page, hidden),
             Err(r) => r,
         }
     }
 
-    /// Answers a collection whose `next` links carry an opaque position (directories, tags):
-    /// `q` and `sort`, then [`paging::opaque_page`], then `fields`.
-    pub fn opaque_list(&self, mut items: Vec<Value>, limits: Limits, seed: &str) -> Reply {
-        if let Err(r) = paging::pagelen(self.req, limits) {
-            return r;
-        }
+    /// `items` after the page-size check, filtered by `q` and ordered by `sort`.
+    fn filtered_and_sorted(
+        &self,
+        mut items: Vec<Value>,
+        limits: Limits,
+    ) -> Result<Vec<Value>, Reply> {
+        paging::pagelen(self.req, limits)?;
         if let Some(q) = self.req.query.get("q") {
             match bbql::parse(q) {
                 Ok(e) => items.retain(|v| bbql::eval(&e, v)),
-                Err(msg) => return bad_query(&msg),
+                Err(msg) => return Err(bad_query(&msg)),
             }
         }
         if let Some(s) = self.req.query.get("sort") {
             bbql::sort(&mut items, s);
         }
+        Ok(items)
+    }
+
+    /// Answers a collection whose `next` links carry an opaque position (directories, tags):
+    /// `q` and `sort`, then [`paging::opaque_page`], then `fields`.
+    pub fn opaque_list(&self, items: Vec<Value>, limits: Limits, seed: &str) -> Reply {
+        let items = match self.filtered_and_sorted(items, limits) {
+            Ok(items) => items,
+            Err(r) => return r,
+        };
         match paging::opaque_page(
             self.origin,
             self.req,
@@ -111,19 +117,11 @@ impl Ctx<'_> {
     /// §5a, §3a): `q` and `sort`, then a page of `pagelen`, then `fields`. Tokens hold `+`,
     /// `/` and `=` and travel in the server's position parameter; a numeric `page` is not a
     /// token: 400 `Invalid page`. `seed` makes tokens specific to the listing.
-    pub fn token_list(&self, mut items: Vec<Value>, limits: Limits, seed: &str) -> Reply {
-        if let Err(r) = paging::pagelen(self.req, limits) {
-            return r;
-        }
-        if let Some(q) = self.req.query.get("q") {
-            match bbql::parse(q) {
-                Ok(e) => items.retain(|v| bbql::eval(&e, v)),
-                Err(msg) => return bad_query(&msg),
-            }
-        }
-        if let Some(s) = self.req.query.get("sort") {
-            bbql::sort(&mut items, s);
-        }
+    pub fn token_list(&self, items: Vec<Value>, limits: Limits, seed: &str) -> Reply {
+        let items = match self.filtered_and_sorted(items, limits) {
+            Ok(items) => items,
+            Err(r) => return r,
+        };
         let seed = format!(
             "{seed}|{:?}|{:?}",
             self.req.query.get("q"),
