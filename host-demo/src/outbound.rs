@@ -182,32 +182,11 @@ fn is_below(path: &str, base: &str) -> bool {
 /// segment with an encoded `/`), which a server may resolve to somewhere above the base.
 fn has_dot_segment(path: &str) -> bool {
     path.split('/').any(|segment| {
-        percent_decode(segment)
+        percent_encoding::percent_decode_str(segment)
+            .decode_utf8_lossy()
             .split(['/', '\\'])
             .any(|part| part == "." || part == "..")
     })
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl PolicyConfig {

@@ -110,6 +110,7 @@ fn only_reads_below_the_base_path_and_the_exact_token_post() {
         "https://api.bitbucket.org/2.0evil/user",
         "https://api.bitbucket.org/2.0/../internal",
         "https://api.bitbucket.org/2.0/%2e%2e/internal",
+        "https://api.bitbucket.org/2.0/%2E%2e/internal",
         "https://api.bitbucket.org/2.0/x%2F..%2F..%2Finternal",
         "https://api.bitbucket.org/2.0/./x",
     ] {
