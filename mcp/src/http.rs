@@ -300,15 +300,16 @@ fn bearer(value: &str) -> Option<Vec<u8>> {
         .then(|| token.trim().as_bytes().to_vec())
 }
 
-/// Compares in time that depends only on the length of `expected`, not on where the
-/// presented value first differs.
+/// Compares in time that depends only on the lengths, not on where the presented value
+/// first differs (`subtle`); a presented value of another length is compared, padded, all
+/// the same, so its length is not told apart by an early exit either.
 pub fn constant_time_eq(expected: &[u8], presented: &[u8]) -> bool {
-    let mut difference = expected.len() ^ presented.len();
-    for (i, byte) in expected.iter().enumerate() {
-        let other = presented.get(i).copied().unwrap_or(!byte);
-        difference |= usize::from(std::hint::black_box(byte ^ other));
-    }
-    std::hint::black_box(difference) == 0
+    use subtle::ConstantTimeEq as _;
+    let same_length = (expected.len() as u64).ct_eq(&(presented.len() as u64));
+    let padded: Vec<u8> = (0..expected.len())
+        .map(|i| presented.get(i).copied().unwrap_or(0))
+        .collect();
+    (expected.ct_eq(&padded) & same_length).into()
 }
 
 /// The HTTP status for a failed call of this kind (`POST /tools/{name}`).

@@ -436,6 +436,7 @@ fn constant_time_comparison() {
     assert!(constant_time_eq(b"", b""));
     // A presented value shorter than the token whose bytes would match the padding.
     assert!(!constant_time_eq(&[0xff], &[]));
+    assert!(!constant_time_eq(&[0], &[]));
 }
 
 #[test]
