@@ -141,6 +141,15 @@ pub fn iterator_page(
     Ok(Value::Object(out))
 }
 
+/// Whether an opaque listing also takes a numeric `page`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageNumbers {
+    /// `page=N` is read as the N-th page (directory listings).
+    Accepted,
+    /// Only tokens: `page=N` is 400 `Invalid page`.
+    Refused,
+}
+
 /// The opaque page token of a directory or branch listing for an offset. Bitbucket's are
 /// unpredictable (REFERENCE §2); these hold `+`, `/` and `=`, which a client must
 /// percent-encode and decode like any other character.
@@ -160,7 +169,9 @@ fn decode_opaque_token(seed: &str, token: &str) -> Option<usize> {
 /// REFERENCE §2): `{pagelen, size, values, next?}`. The position travels in `param`: `page`, as
 /// Bitbucket does; whether Bitbucket ever uses another parameter is not established (the
 /// reference only says to follow `next` as given), so tests can switch it to check that a
-/// client follows whatever `next` carries. A numeric `page` is still accepted.
+/// client follows whatever `next` carries. `numbers` says whether a numeric `page` is still
+/// accepted (directories) or answered 400 `Invalid page` (branches, comments: REFERENCE-REVIEW
+/// §5a, §3a).
 pub fn opaque_page(
     origin: &str,
     req: &ApiRequest,
@@ -168,38 +179,16 @@ pub fn opaque_page(
     items: Vec<Value>,
     limits: Limits,
     param: &str,
-) -> Result<Value, Reply> {
-    positioned_page(origin, req, seed, items, limits, param, true)
-}
-
-/// A page of a listing paged only by opaque tokens (branches, comments: REFERENCE-REVIEW §5a,
-/// §3a), like [`opaque_page`] but a numeric `page` is not a token: 400 `Invalid page`.
-pub fn token_page(
-    origin: &str,
-    req: &ApiRequest,
-    seed: &str,
-    items: Vec<Value>,
-    limits: Limits,
-    param: &str,
-) -> Result<Value, Reply> {
-    positioned_page(origin, req, seed, items, limits, param, false)
-}
-
-fn positioned_page(
-    origin: &str,
-    req: &ApiRequest,
-    seed: &str,
-    items: Vec<Value>,
-    limits: Limits,
-    param: &str,
-    numbered_too: bool,
+    numbers: PageNumbers,
 ) -> Result<Value, Reply> {
     let len = pagelen(req, limits)?;
     let offset = match req.query.get(param) {
         None => 0,
         Some(t) => match decode_opaque_token(seed, t) {
             Some(offset) => offset,
-            None if numbered_too && param == "page" => (page_number(req)? - 1).saturating_mul(len),
+            None if numbers == PageNumbers::Accepted && param == "page" => {
+                (page_number(req)? - 1).saturating_mul(len)
+            }
             None => return Err(Reply::json(400, &json::error("Invalid page"))),
         },
     };
@@ -280,7 +269,16 @@ mod tests {
         let l = Limits::new(10, 100);
         for param in ["page", "after"] {
             let r = req("/src/main/docs/?pagelen=10&fields=next%2Cvalues.path");
-            let p = opaque_page("http://h", &r, "seed", items(25), l, param).unwrap();
+            let p = opaque_page(
+                "http://h",
+                &r,
+                "seed",
+                items(25),
+                l,
+                param,
+                PageNumbers::Accepted,
+            )
+            .unwrap();
             let next = p["next"].as_str().unwrap();
             assert!(
                 next.starts_with("http://h/src/main/docs/?pagelen=10&fields=next%2Cvalues.path&"),
@@ -300,6 +298,7 @@ mod tests {
                 items(25),
                 l,
                 param,
+                PageNumbers::Accepted,
             )
             .unwrap();
             assert_eq!(p2["values"][0]["i"], 10);
@@ -311,6 +310,7 @@ mod tests {
                 items(25),
                 l,
                 param,
+                PageNumbers::Accepted,
             )
             .unwrap();
             assert_eq!(p3["values"].as_array().unwrap().len(), 5);
@@ -318,7 +318,46 @@ mod tests {
         }
         // A token with its `+` decoded as a space (sent unencoded) is not a token.
         let r = req("/x?page=000000 1/Q%3D");
-        assert!(opaque_page("http://h", &r, "seed", items(25), l, "page").is_err());
+        assert!(
+            opaque_page(
+                "http://h",
+                &r,
+                "seed",
+                items(25),
+                l,
+                "page",
+                PageNumbers::Accepted
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_numeric_page_is_a_page_only_where_numbers_are_accepted() {
+        let l = Limits::new(10, 100);
+        let r = req("/b?page=2");
+        let p = opaque_page(
+            "http://h",
+            &r,
+            "seed",
+            items(25),
+            l,
+            "page",
+            PageNumbers::Accepted,
+        )
+        .unwrap();
+        assert_eq!(p["values"][0]["i"], 10);
+        let refused = opaque_page(
+            "http://h",
+            &r,
+            "seed",
+            items(25),
+            l,
+            "page",
+            PageNumbers::Refused,
+        )
+        .unwrap_err();
+        assert_eq!(refused.status, 400);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::auth::Viewer;
 use crate::faults::SearchMode;
 use crate::http::{ApiRequest, Reply};
 use crate::model::{Repository, Workspace};
-use crate::paging::{self, Limits};
+use crate::paging::{self, Limits, PageNumbers};
 use crate::render::Links;
 use crate::{bbql, fields, json};
 use serde_json::Value;
@@ -107,6 +107,7 @@ impl Ctx<'_> {
             items,
             limits,
             self.position_param,
+            PageNumbers::Accepted,
         ) {
             Ok(page) => self.ok(&page, &[]),
             Err(r) => r,
@@ -127,13 +128,14 @@ impl Ctx<'_> {
             self.req.query.get("q"),
             self.req.query.get("sort")
         );
-        match paging::token_page(
+        match paging::opaque_page(
             self.origin,
             self.req,
             &seed,
             items,
             limits,
             self.position_param,
+            PageNumbers::Refused,
         ) {
             Ok(page) => self.ok(&page, &[]),
             Err(r) => r,
